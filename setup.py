@@ -18,6 +18,7 @@ setuptools.setup(
         'ml_collections',
         'numpy',
         'optax',
+        'pyhmmer',
     ],
     extras_require={
         'test': ['pytest', 'pytest-xdist'],
