@@ -1,0 +1,1 @@
+"""Reusable layers: linear, layer norm, gated attention, dropout, chunking."""

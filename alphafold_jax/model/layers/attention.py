@@ -1,0 +1,116 @@
+"""Gated multi-head attention (Suppl. Alg. 7) and global attention (Alg. 19)."""
+import haiku as hk
+import jax
+import jax.numpy as jnp
+
+from alphafold_jax.model.layers.linear import param_dtype
+
+_GLOROT = hk.initializers.VarianceScaling(1., 'fan_avg', 'uniform')
+
+
+def _final_init(global_config):
+  return (hk.initializers.Constant(0.) if global_config.zero_init
+          else _GLOROT)
+
+
+class Attention(hk.Module):
+  """Multi-head attention with optional sigmoid gating.
+
+  q_data [B, Q, c_q], m_data [B, K, c_m], bias broadcastable to [B, H, Q, K],
+  nonbatched_bias [H, Q, K] -> [B, Q, output_dim].
+  """
+
+  def __init__(self, config, global_config, output_dim: int, name='attention'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+    self.output_dim = output_dim
+
+  def __call__(self, q_data, m_data, bias, nonbatched_bias=None):
+    c = self.config
+    num_head = c.num_head
+    key_dim = c.get('key_dim', int(q_data.shape[-1])) // num_head
+    value_dim = c.get('value_dim', int(m_data.shape[-1])) // num_head
+    dtype = q_data.dtype
+    pdtype = param_dtype(q_data)
+
+    def param(name, shape, init):
+      return hk.get_parameter(name, shape, pdtype, init).astype(dtype)
+
+    q_w = param('query_w', (q_data.shape[-1], num_head, key_dim), _GLOROT)
+    k_w = param('key_w', (m_data.shape[-1], num_head, key_dim), _GLOROT)
+    v_w = param('value_w', (m_data.shape[-1], num_head, value_dim), _GLOROT)
+    q = jnp.einsum('bqa,ahc->bqhc', q_data, q_w) * key_dim**(-0.5)
+    k = jnp.einsum('bka,ahc->bkhc', m_data, k_w)
+    v = jnp.einsum('bka,ahc->bkhc', m_data, v_w)
+    logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias
+    if nonbatched_bias is not None:
+      logits = logits + nonbatched_bias[None]
+    weights = jax.nn.softmax(logits)
+    weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
+
+    if c.gating:
+      gating_w = param('gating_w', (q_data.shape[-1], num_head, value_dim),
+                       hk.initializers.Constant(0.))
+      gating_b = param('gating_b', (num_head, value_dim),
+                       hk.initializers.Constant(1.))
+      gate = jax.nn.sigmoid(jnp.einsum('bqc,chv->bqhv', q_data, gating_w) + gating_b)
+      weighted_avg = weighted_avg * gate
+
+    o_w = param('output_w', (num_head, value_dim, self.output_dim),
+                _final_init(self.global_config))
+    o_b = param('output_b', (self.output_dim,), hk.initializers.Constant(0.))
+    return jnp.einsum('bqhc,hco->bqo', weighted_avg, o_w) + o_b
+
+
+class GlobalAttention(hk.Module):
+  """Global column attention of the extra-MSA stack (Suppl. Alg. 19).
+
+  One query per column, the mask-weighted mean of the column's queries;
+  keys and values have a single head. q_data, m_data [B, K, c],
+  q_mask [B, K, 1] -> [B, K, output_dim].
+  """
+
+  def __init__(self, config, global_config, output_dim: int, name='attention'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+    self.output_dim = output_dim
+
+  def __call__(self, q_data, m_data, q_mask):
+    c = self.config
+    num_head = c.num_head
+    key_dim = c.get('key_dim', int(q_data.shape[-1])) // num_head
+    value_dim = c.get('value_dim', int(m_data.shape[-1])) // num_head
+    dtype = q_data.dtype
+    pdtype = param_dtype(q_data)
+
+    def param(name, shape, init):
+      return hk.get_parameter(name, shape, pdtype, init).astype(dtype)
+
+    q_w = param('query_w', (q_data.shape[-1], num_head, key_dim), _GLOROT)
+    k_w = param('key_w', (m_data.shape[-1], key_dim), _GLOROT)
+    v_w = param('value_w', (m_data.shape[-1], value_dim), _GLOROT)
+
+    v = jnp.einsum('bka,ac->bkc', m_data, v_w)
+    q_avg = jnp.sum(q_mask * q_data, axis=1) / (jnp.sum(q_mask, axis=1) + 1e-10)
+    q = jnp.einsum('ba,ahc->bhc', q_avg, q_w) * key_dim**(-0.5)
+    k = jnp.einsum('bka,ac->bkc', m_data, k_w)
+    bias = (1e9 * (q_mask[:, None, :, 0] - 1.)).astype(dtype)
+    logits = jnp.einsum('bhc,bkc->bhk', q, k) + bias
+    weights = jax.nn.softmax(logits)
+    weighted_avg = jnp.einsum('bhk,bkc->bhc', weights, v)
+
+    o_w = param('output_w', (num_head, value_dim, self.output_dim),
+                _final_init(self.global_config))
+    o_b = param('output_b', (self.output_dim,), hk.initializers.Constant(0.))
+    if c.gating:
+      gating_w = param('gating_w', (q_data.shape[-1], num_head, value_dim),
+                       hk.initializers.Constant(0.))
+      gating_b = param('gating_b', (num_head, value_dim),
+                       hk.initializers.Constant(1.))
+      gate = jax.nn.sigmoid(jnp.einsum('bqc,chv->bqhv', q_data, gating_w) + gating_b)
+      weighted_avg = weighted_avg[:, None] * gate
+      return jnp.einsum('bqhc,hco->bqo', weighted_avg, o_w) + o_b
+    out = jnp.einsum('bhc,hco->bo', weighted_avg, o_w) + o_b
+    return jnp.broadcast_to(out[:, None], q_data.shape[:2] + (self.output_dim,))

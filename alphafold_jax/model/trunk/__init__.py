@@ -1,0 +1,1 @@
+"""The trunk: Evoformer blocks, the template and extra-MSA stacks, embeddings."""

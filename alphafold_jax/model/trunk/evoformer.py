@@ -1,0 +1,71 @@
+"""One Evoformer block (Suppl. Alg. 6) and its use in the extra-MSA stack (Alg. 18)."""
+import haiku as hk
+
+from alphafold_jax.model.layers.dropout import residual_dropout
+from alphafold_jax.model.trunk.msa_attention import MSAColumnAttention
+from alphafold_jax.model.trunk.msa_attention import MSAColumnGlobalAttention
+from alphafold_jax.model.trunk.msa_attention import MSARowAttentionWithPairBias
+from alphafold_jax.model.trunk.outer_product_mean import OuterProductMean
+from alphafold_jax.model.trunk.transition import Transition
+from alphafold_jax.model.trunk.triangle import TriangleAttention
+from alphafold_jax.model.trunk.triangle import TriangleMultiplication
+
+
+class EvoformerIteration(hk.Module):
+  """Updates (msa [N_seq, N_res, c_m], pair [N_res, N_res, c_z]) once.
+
+  With `is_extra_msa` the column attention is global (Alg. 18-19).
+  Each sub-block adds its dropped-out update to the representation.
+  """
+
+  def __init__(self, config, global_config, is_extra_msa: bool,
+               name='evoformer_iteration'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+    self.is_extra_msa = is_extra_msa
+
+  def __call__(self, activations, masks, is_training=False):
+    c = self.config
+    gc = self.global_config
+    msa_act, pair_act = activations['msa'], activations['pair']
+    msa_mask, pair_mask = masks['msa'], masks['pair']
+
+    def add(module, act, mask, **kwargs):
+      update = module(act, mask, is_training=is_training, **kwargs)
+      return act + residual_dropout(module.config, gc, update, is_training)
+
+    if c.outer_product_mean.first:
+      pair_act = pair_act + residual_dropout(
+          c.outer_product_mean, gc,
+          OuterProductMean(c.outer_product_mean, gc, pair_act.shape[-1])(
+              msa_act, msa_mask, is_training), is_training)
+
+    msa_act = add(MSARowAttentionWithPairBias(c.msa_row_attention_with_pair_bias, gc),
+                  msa_act, msa_mask, pair_act=pair_act)
+    if self.is_extra_msa:
+      column = MSAColumnGlobalAttention(c.msa_column_attention, gc)
+    else:
+      column = MSAColumnAttention(c.msa_column_attention, gc)
+    msa_act = add(column, msa_act, msa_mask)
+    msa_act = add(Transition(c.msa_transition, gc, name='msa_transition'),
+                  msa_act, msa_mask)
+
+    if not c.outer_product_mean.first:
+      pair_act = pair_act + residual_dropout(
+          c.outer_product_mean, gc,
+          OuterProductMean(c.outer_product_mean, gc, pair_act.shape[-1])(
+              msa_act, msa_mask, is_training), is_training)
+
+    for module in (
+        TriangleMultiplication(c.triangle_multiplication_outgoing, gc,
+                               name='triangle_multiplication_outgoing'),
+        TriangleMultiplication(c.triangle_multiplication_incoming, gc,
+                               name='triangle_multiplication_incoming'),
+        TriangleAttention(c.triangle_attention_starting_node, gc,
+                          name='triangle_attention_starting_node'),
+        TriangleAttention(c.triangle_attention_ending_node, gc,
+                          name='triangle_attention_ending_node'),
+        Transition(c.pair_transition, gc, name='pair_transition')):
+      pair_act = add(module, pair_act, pair_mask)
+    return {'msa': msa_act, 'pair': pair_act}

@@ -1,0 +1,95 @@
+"""Attention over the MSA representation (Suppl. Alg. 7, 8 and 19)."""
+import haiku as hk
+import jax.numpy as jnp
+import numpy as np
+
+from alphafold_jax.model.layers.attention import Attention
+from alphafold_jax.model.layers.attention import GlobalAttention
+from alphafold_jax.model.layers.chunking import chunked_apply
+from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers.linear import LayerNorm
+from alphafold_jax.model.layers.linear import param_dtype
+
+
+def mask_bias(mask):
+  """[B, K] mask -> [B, 1, 1, K] additive attention bias (0 or -1e9)."""
+  return (1e9 * (mask - 1.))[:, None, None, :].astype(mask.dtype)
+
+
+def pair_bias(pair_act, num_head: int, name_prefix: str = 'feat_2d'):
+  """Per-head bias [H, N, N] projected from the layer-normed pair representation."""
+  pair_act = LayerNorm(name=f'{name_prefix}_norm')(pair_act)
+  c_z = pair_act.shape[-1]
+  weights = hk.get_parameter(
+      f'{name_prefix}_weights', (c_z, num_head), param_dtype(pair_act),
+      hk.initializers.RandomNormal(stddev=1. / np.sqrt(c_z)))
+  return jnp.einsum('qkc,ch->hqk', pair_act, weights.astype(pair_act.dtype))
+
+
+class MSARowAttentionWithPairBias(hk.Module):
+  """Suppl. Alg. 7: row-wise gated self-attention biased by the pair rep.
+
+  msa_act [N_seq, N_res, c_m], msa_mask [N_seq, N_res],
+  pair_act [N_res, N_res, c_z] -> update [N_seq, N_res, c_m].
+  """
+
+  def __init__(self, config, global_config,
+               name='msa_row_attention_with_pair_bias'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, msa_act, msa_mask, pair_act, is_training=False):
+    assert msa_act.ndim == 3 and msa_mask.ndim == 2 and pair_act.ndim == 3
+    bias = mask_bias(msa_mask)
+    msa_act = LayerNorm(name='query_norm')(msa_act)
+    nonbatched_bias = pair_bias(pair_act, self.config.num_head)
+    attn = Attention(self.config, self.global_config, msa_act.shape[-1])
+    return chunked_apply(attn, inference_chunk(self.global_config, is_training),
+                         [msa_act, msa_act, bias], [nonbatched_bias])
+
+
+class MSAColumnAttention(hk.Module):
+  """Suppl. Alg. 8: column-wise gated self-attention.
+
+  msa_act [N_seq, N_res, c_m], msa_mask [N_seq, N_res] -> [N_seq, N_res, c_m].
+  """
+
+  def __init__(self, config, global_config, name='msa_column_attention'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, msa_act, msa_mask, is_training=False):
+    assert msa_act.ndim == 3 and msa_mask.ndim == 2
+    msa_act = jnp.swapaxes(msa_act, -2, -3)
+    msa_mask = jnp.swapaxes(msa_mask, -1, -2)
+    bias = mask_bias(msa_mask)
+    msa_act = LayerNorm(name='query_norm')(msa_act)
+    attn = Attention(self.config, self.global_config, msa_act.shape[-1])
+    out = chunked_apply(attn, inference_chunk(self.global_config, is_training),
+                        [msa_act, msa_act, bias])
+    return jnp.swapaxes(out, -2, -3)
+
+
+class MSAColumnGlobalAttention(hk.Module):
+  """Suppl. Alg. 19: column-wise global attention of the extra-MSA stack.
+
+  msa_act [N_extra, N_res, c_e], msa_mask [N_extra, N_res] -> same shape.
+  """
+
+  def __init__(self, config, global_config,
+               name='msa_column_global_attention'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, msa_act, msa_mask, is_training=False):
+    assert msa_act.ndim == 3 and msa_mask.ndim == 2
+    msa_act = jnp.swapaxes(msa_act, -2, -3)
+    msa_mask = jnp.swapaxes(msa_mask, -1, -2)[..., None]
+    msa_act = LayerNorm(name='query_norm')(msa_act)
+    attn = GlobalAttention(self.config, self.global_config, msa_act.shape[-1])
+    out = chunked_apply(attn, inference_chunk(self.global_config, is_training),
+                        [msa_act, msa_act, msa_mask])
+    return jnp.swapaxes(out, -2, -3)

@@ -1,0 +1,48 @@
+"""Outer product mean: MSA -> pair communication (Suppl. Alg. 10)."""
+import haiku as hk
+import jax.numpy as jnp
+
+from alphafold_jax.model.layers.chunking import chunked_apply
+from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers.linear import LayerNorm
+from alphafold_jax.model.layers.linear import Linear
+from alphafold_jax.model.layers.linear import param_dtype
+
+
+class OuterProductMean(hk.Module):
+  """msa_act [N_seq, N_res, c_m], msa_mask [N_seq, N_res] -> [N_res, N_res, c_z]."""
+
+  def __init__(self, config, global_config, num_output_channel: int,
+               name='outer_product_mean'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+    self.num_output_channel = num_output_channel
+
+  def __call__(self, act, mask, is_training=False):
+    assert act.ndim == 3 and mask.ndim == 2
+    c = self.config
+    mask = mask[..., None]
+    act = LayerNorm(name='layer_norm_input')(act)
+    left = mask * Linear(c.num_outer_channel, name='left_projection')(act)
+    right = mask * Linear(c.num_outer_channel, name='right_projection')(act)
+    init = (hk.initializers.Constant(0.) if self.global_config.zero_init
+            else hk.initializers.VarianceScaling(2., 'fan_in', 'truncated_normal'))
+    pdtype = param_dtype(act)
+    output_w = hk.get_parameter(
+        'output_w', (c.num_outer_channel, c.num_outer_channel,
+                     self.num_output_channel), pdtype, init).astype(act.dtype)
+    output_b = hk.get_parameter('output_b', (self.num_output_channel,), pdtype,
+                                hk.initializers.Constant(0.)).astype(act.dtype)
+
+    def project(left_rows):
+      # out[i, j] = sum_s,c,e left[s, i, c] right[s, j, e] W[c, e, :]: the
+      # summed outer products, projected, one block of rows i at a time.
+      outer = jnp.einsum('isc,sje->ijce', left_rows, right)
+      return jnp.einsum('ijce,cef->ijf', outer, output_w) + output_b
+
+    out = chunked_apply(project, inference_chunk(self.global_config, is_training),
+                        [jnp.swapaxes(left, 0, 1)])
+    # Mean over the sequences present at both positions.
+    norm = jnp.einsum('sia,sja->ija', mask, mask)
+    return out / (1e-3 + norm)
