@@ -1,0 +1,71 @@
+"""Supervised features: the ground truth the losses read (Suppl. 1.9).
+
+Computed from an atom37 structure with the chemistry of
+`alphafold_jax.common.all_atom` (atom14 layout and its alternative naming,
+Suppl. 1.8.5; rigid-group frames, Suppl. Alg. 21; torsion angles, Suppl.
+Alg. 25) and returned as numpy float32 arrays.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+
+from alphafold_jax.common import all_atom
+from alphafold_jax.geometry import Rigid3
+from alphafold_jax.geometry import quaternion
+
+# Index of the backbone group in the rigid-group axis, and of chi1 in the
+# torsion axis (pre-omega, phi, psi, chi1..chi4).
+_BACKBONE_GROUP = 0
+_FIRST_CHI_TORSION = 3
+
+
+def make_atom14_masks(aatype: np.ndarray) -> Dict[str, np.ndarray]:
+  """Atom14/atom37 index maps and existence masks, [N_res, 14] / [N_res, 37]."""
+  return {k: np.asarray(v) for k, v in all_atom.make_atom14_masks(
+      aatype).items()}
+
+
+def make_supervised_features(aatype: np.ndarray,
+                             all_atom_positions: np.ndarray,
+                             all_atom_mask: np.ndarray
+                             ) -> Dict[str, np.ndarray]:
+  """Every ground-truth feature of the structure losses.
+
+  Args:
+    aatype: [N_res] int residue types (our order).
+    all_atom_positions: [N_res, 37, 3] Å.
+    all_atom_mask: [N_res, 37].
+
+  Returns:
+    float32 arrays: all_atom_positions, all_atom_mask (as given);
+    atom14_gt_positions [N_res, 14, 3], atom14_gt_exists [N_res, 14],
+    atom14_alt_gt_positions, atom14_alt_gt_exists, atom14_atom_is_ambiguous;
+    rigidgroups_gt_frames [N_res, 8, 12], rigidgroups_gt_exists [N_res, 8],
+    rigidgroups_group_exists, rigidgroups_group_is_ambiguous,
+    rigidgroups_alt_gt_frames; backbone_affine_tensor [N_res, 7] (unit
+    quaternion w >= 0, then the C-alpha translation) and backbone_affine_mask
+    [N_res]; chi_angles [N_res, 4] (radians) and chi_mask [N_res, 4];
+    pseudo_beta [N_res, 3] and pseudo_beta_mask [N_res].
+  """
+  positions = np.asarray(all_atom_positions, np.float32)
+  mask = np.asarray(all_atom_mask, np.float32)
+  features = {'all_atom_positions': positions, 'all_atom_mask': mask}
+  features.update(all_atom.make_atom14_positions(aatype, positions, mask))
+  frames = all_atom.atom37_to_frames(aatype, positions, mask)
+  features.update(frames)
+  backbone = Rigid3.from_flat12(
+      frames['rigidgroups_gt_frames'][:, _BACKBONE_GROUP])
+  features['backbone_affine_tensor'] = quaternion.rigid_to_affine(backbone)
+  features['backbone_affine_mask'] = frames['rigidgroups_gt_exists'][
+      :, _BACKBONE_GROUP]
+  torsions = all_atom.atom37_to_torsion_angles(aatype, positions, mask)
+  sin_cos = torsions['torsion_angles_sin_cos'][:, _FIRST_CHI_TORSION:]
+  features['chi_angles'] = np.arctan2(np.asarray(sin_cos[..., 0]),
+                                      np.asarray(sin_cos[..., 1]))
+  features['chi_mask'] = torsions['torsion_angles_mask'][:,
+                                                         _FIRST_CHI_TORSION:]
+  features['pseudo_beta'], features['pseudo_beta_mask'] = all_atom.pseudo_beta(
+      aatype, positions, mask)
+  return {k: np.asarray(v, np.float32) for k, v in features.items()}

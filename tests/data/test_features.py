@@ -1,0 +1,131 @@
+"""process_features against the golden batch of the reference pipeline."""
+import json
+
+import ml_collections
+import numpy as np
+import pytest
+
+from alphafold_jax.common import residue_constants
+from alphafold_jax.data import features as features_lib
+from alphafold_jax.data import transforms
+
+# Features the reference draws at random (MSA sampling and masking, the crop
+# seed): compared by shape, dtype and statistics only.
+RANDOM_FEATURES = frozenset([
+    'bert_mask', 'extra_deletion_value', 'extra_has_deletion', 'extra_msa',
+    'extra_msa_mask', 'extra_msa_row_mask', 'msa_feat', 'msa_mask',
+    'msa_row_mask', 'random_crop_to_size_seed', 'true_msa'])
+FLOAT_TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope='module')
+def golden(golden_dir):
+  small = golden_dir / 'small'
+  raw = dict(np.load(small / 'raw_features.npz'))
+  batch = dict(np.load(small / 'batch.npz'))
+  with open(small / 'config.json') as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  return raw, batch, config
+
+
+@pytest.fixture(scope='module')
+def eval_batch(golden):
+  raw, _, config = golden
+  return features_lib.process_features(raw, config, mode='eval', random_seed=0)
+
+
+def test_eval_batch_has_golden_keys_shapes_dtypes(golden, eval_batch):
+  _, batch, _ = golden
+  assert set(eval_batch) == set(batch)
+  for key, value in batch.items():
+    assert eval_batch[key].shape == value.shape, key
+    assert eval_batch[key].dtype == value.dtype, key
+
+
+def test_eval_deterministic_features_equal_golden(golden, eval_batch):
+  _, batch, _ = golden
+  for key, expected in batch.items():
+    if key in RANDOM_FEATURES:
+      continue
+    actual = eval_batch[key]
+    if key == 'backbone_affine_tensor':
+      # q and -q are the same rotation; the reference's sign is arbitrary.
+      sign = np.where(np.sum(actual[..., :4] * expected[..., :4], axis=-1,
+                             keepdims=True) < 0, -1., 1.)
+      actual = np.concatenate([actual[..., :4] * sign, actual[..., 4:]], -1)
+    if expected.dtype.kind in 'iu':
+      np.testing.assert_array_equal(actual, expected, err_msg=key)
+    else:
+      np.testing.assert_allclose(actual, expected, atol=FLOAT_TOLERANCE,
+                                 rtol=0, err_msg=key)
+
+
+def test_eval_masks_and_padding_match_golden(golden, eval_batch):
+  """The masks are deterministic given the MSA depth: 14 clusters, 27 extra
+  rows padded to 32."""
+  _, batch, _ = golden
+  for key in ('msa_mask', 'msa_row_mask', 'extra_msa_mask',
+              'extra_msa_row_mask'):
+    np.testing.assert_array_equal(eval_batch[key], batch[key], err_msg=key)
+
+
+def test_same_seed_same_batch_other_seed_differs(golden, eval_batch):
+  raw, _, config = golden
+  again = features_lib.process_features(raw, config, random_seed=0)
+  other = features_lib.process_features(raw, config, random_seed=1)
+  for key in eval_batch:
+    np.testing.assert_array_equal(again[key], eval_batch[key], err_msg=key)
+  assert not np.array_equal(other['msa_feat'], eval_batch['msa_feat'])
+
+
+def test_inputs_not_modified(golden):
+  raw, _, config = golden
+  copies = {k: v.copy() for k, v in raw.items()}
+  features_lib.process_features(raw, config, random_seed=3)
+  for key, value in copies.items():
+    np.testing.assert_array_equal(raw[key], value, err_msg=key)
+
+
+def test_msa_is_resampled_per_recycle_and_query_first(golden, eval_batch):
+  raw, _, _ = golden
+  query = np.argmax(raw['aatype'], -1)
+  for member in range(eval_batch['true_msa'].shape[0]):
+    np.testing.assert_array_equal(eval_batch['true_msa'][member, 0], query)
+  assert not np.array_equal(eval_batch['true_msa'][0], eval_batch['true_msa'][1])
+
+
+def test_msa_feat_channels(eval_batch):
+  msa_feat = eval_batch['msa_feat']
+  one_hot = msa_feat[..., :transforms.NUM_MSA_CLASSES]
+  np.testing.assert_array_equal(one_hot.sum(-1), eval_batch['msa_mask'])
+  # The masked MSA is the one-hot of the sampled (after BERT) rows.
+  has_deletion = msa_feat[..., 23]
+  deletion_value = msa_feat[..., 24]
+  np.testing.assert_allclose(
+      deletion_value[has_deletion == 0], 0., atol=0)
+  assert np.all(deletion_value[has_deletion == 1] > 0)
+  profile = msa_feat[..., 25:48]
+  np.testing.assert_allclose(profile.sum(-1), eval_batch['msa_mask'],
+                             atol=1e-4)
+  assert np.all((msa_feat[..., 48] >= 0) & (msa_feat[..., 48] < 1))
+
+
+def test_missing_key_and_bad_shapes_raise(golden):
+  raw, _, config = golden
+  broken = dict(raw)
+  del broken['msa']
+  with pytest.raises(ValueError, match='msa'):
+    features_lib.process_features(broken, config)
+  broken = dict(raw, deletion_matrix_int=raw['deletion_matrix_int'][:, :5])
+  with pytest.raises(ValueError, match='deletion matrix'):
+    features_lib.process_features(broken, config)
+  with pytest.raises(ValueError, match='mode'):
+    features_lib.process_features(raw, config, mode='predict')
+
+
+def test_without_structure_no_supervised_features(golden):
+  raw, batch, config = golden
+  unsupervised = {k: v for k, v in raw.items() if not k.startswith('all_atom')}
+  out = features_lib.process_features(unsupervised, config)
+  assert 'atom14_gt_positions' not in out and 'resolution' not in out
+  assert 'target_feat' in out and 'atom14_atom_exists' in out
