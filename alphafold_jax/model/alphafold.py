@@ -1,0 +1,175 @@
+"""The AlphaFold2 monomer model: recycling around one network pass (Suppl. Alg. 2)."""
+import haiku as hk
+import jax
+import jax.numpy as jnp
+
+from alphafold_jax.common import residue_constants
+from alphafold_jax.model import heads as heads_lib
+from alphafold_jax.model.structure.structure_module import StructureModule
+from alphafold_jax.model.trunk.embeddings import EmbeddingsAndEvoformer
+
+HEADS = {
+    'masked_msa': heads_lib.MaskedMsaHead,
+    'distogram': heads_lib.DistogramHead,
+    'structure_module': StructureModule,
+    'predicted_lddt': heads_lib.PredictedLDDTHead,
+    'predicted_aligned_error': heads_lib.PredictedAlignedErrorHead,
+    'experimentally_resolved': heads_lib.ExperimentallyResolvedHead,
+}
+# These read the structure module's outputs, so they run after it.
+_AFTER_STRUCTURE = ('predicted_lddt', 'predicted_aligned_error')
+
+
+def _head_losses(name, ret, batch, head_config):
+  from alphafold_jax import losses  # pylint: disable=g-import-not-at-top
+  value = ret if name in losses.TAKES_ALL_OUTPUTS else ret[name]
+  return losses.HEAD_LOSSES[name](value, batch, head_config)
+
+
+class AlphaFoldIteration(hk.Module):
+  """One pass of the network over one recycling iteration's features.
+
+  `ensembled_batch` features carry a leading ensemble axis; the trunk runs on
+  each ensemble member and its single and pair outputs are averaged
+  (Suppl. 1.11.2; the MSA outputs are those of the first member).
+  """
+
+  def __init__(self, config, global_config, name='alphafold_iteration'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, ensembled_batch, non_ensembled_batch, is_training,
+               compute_loss=False, ensemble_representations=False):
+    gc = self.global_config
+    num_ensemble = ensembled_batch['seq_length'].shape[0]
+    if not ensemble_representations and num_ensemble != 1:
+      raise ValueError('Without ensemble_representations the batch slice for '
+                       f'one recycling iteration must hold 1 entry, not {num_ensemble}.')
+    bfloat16 = gc.get('bfloat16', False)
+
+    def member(i):
+      b = {k: v[i] for k, v in ensembled_batch.items()}
+      b.update(non_ensembled_batch)
+      return b
+
+    def trunk_inputs(b):
+      if not bfloat16:
+        return b
+      # The trunk's dtype follows msa_feat; positions stay in float32.
+      return {**b, 'msa_feat': b['msa_feat'].astype(jnp.bfloat16)}
+
+    evoformer = EmbeddingsAndEvoformer(self.config.embeddings_and_evoformer, gc)
+    batch = member(0)
+    representations = evoformer(trunk_inputs(batch), is_training)
+    msa = representations.pop('msa')
+    if ensemble_representations:
+      def body(x):
+        i, current = x
+        update = evoformer(trunk_inputs(member(i)), is_training)
+        return i + 1, {k: current[k] + update[k] for k in current}
+
+      if hk.running_init():
+        _, representations = body((1, representations))
+      else:
+        _, representations = hk.while_loop(lambda x: x[0] < num_ensemble, body,
+                                           (1, representations))
+      representations = {k: v / jnp.asarray(num_ensemble, v.dtype)
+                         for k, v in representations.items()}
+    representations['msa'] = msa
+    if bfloat16:
+      representations = {k: v.astype(jnp.float32) for k, v in representations.items()}
+
+    ret = {'representations': representations}
+    total_loss = 0.
+    head_items = sorted((name, cfg) for name, cfg in self.config.heads.items()
+                        if cfg.weight)  # zero-weight heads are not built
+    order = ([h for h in head_items if h[0] not in _AFTER_STRUCTURE] +
+             [h for h in head_items if h[0] in _AFTER_STRUCTURE])
+    for name, head_config in order:
+      out = HEADS[name](head_config, gc)(representations, batch, is_training)
+      if 'representations' in out:
+        out = dict(out)
+        representations.update(out.pop('representations'))
+      ret[name] = out
+      if compute_loss:
+        loss_out = _head_losses(name, ret, batch, head_config)
+        ret[name] = {**out, **loss_out}
+        total_loss = total_loss + head_config.weight * loss_out['loss']
+    if compute_loss:
+      return ret, total_loss
+    return ret
+
+
+class AlphaFold(hk.Module):
+  """AlphaFold2 with recycling (Suppl. Alg. 2, 1.10).
+
+  batch: features with a leading axis of num_ensemble × (num_recycle + 1)
+  when `resample_msa_in_recycling` (one slice per recycling iteration), else
+  num_ensemble. The number of recycling iterations is
+  `batch['num_iter_recycling'][0]` when given (training draws it at random),
+  else `config.num_recycle`. Earlier iterations run without gradient; only
+  the last one is differentiated and, with compute_loss, scored.
+  Returns the outputs, or (outputs, total_loss) when compute_loss.
+  """
+
+  def __init__(self, config, name='alphafold'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = config.global_config
+
+  def __call__(self, batch, is_training, compute_loss=False,
+               ensemble_representations=False, return_representations=False):
+    c = self.config
+    iteration = AlphaFoldIteration(c, self.global_config)
+    batch_size, num_res = batch['aatype'].shape
+    emb = c.embeddings_and_evoformer
+    dtype = jnp.float64 if batch['msa_feat'].dtype == jnp.float64 else jnp.float32
+
+    def do_call(prev, recycle_idx, compute_loss):
+      if c.resample_msa_in_recycling:
+        num_ensemble = batch_size // (c.num_recycle + 1)
+        ensembled = jax.tree_util.tree_map(
+            lambda x: jax.lax.dynamic_slice_in_dim(x, recycle_idx * num_ensemble,
+                                                   num_ensemble, axis=0), batch)
+      else:
+        ensembled = batch
+      return iteration(ensembled, prev, is_training, compute_loss=compute_loss,
+                       ensemble_representations=ensemble_representations)
+
+    def get_prev(ret):
+      return jax.lax.stop_gradient({
+          'prev_pos': ret['structure_module']['final_atom_positions'],
+          'prev_msa_first_row': ret['representations']['msa_first_row'],
+          'prev_pair': ret['representations']['pair'],
+      })
+
+    prev = {}
+    if emb.recycle_pos:
+      prev['prev_pos'] = jnp.zeros((num_res, residue_constants.atom_type_num, 3), dtype)
+    if emb.recycle_features:
+      prev['prev_msa_first_row'] = jnp.zeros((num_res, emb.msa_channel), dtype)
+      prev['prev_pair'] = jnp.zeros((num_res, num_res, emb.pair_channel), dtype)
+
+    if c.num_recycle:
+      if 'num_iter_recycling' in batch:
+        num_iter = jnp.minimum(batch['num_iter_recycling'][0], c.num_recycle)
+      else:
+        num_iter = c.num_recycle
+
+      def body(x):
+        i, p = x
+        return i + 1, get_prev(do_call(p, i, compute_loss=False))
+
+      if hk.running_init():
+        _, prev = body((0, prev))
+      else:
+        _, prev = hk.while_loop(lambda x: x[0] < num_iter, body, (0, prev))
+    else:
+      num_iter = 0
+
+    ret = do_call(prev, num_iter, compute_loss)
+    outputs = ret[0] if compute_loss else ret
+    if not return_representations:
+      outputs = {k: v for k, v in outputs.items() if k != 'representations'}
+    return (outputs, ret[1]) if compute_loss else outputs

@@ -1,0 +1,86 @@
+"""Output heads (Suppl. 1.9): logits from the final representations.
+
+Heads only produce logits; their losses live in `alphafold_jax.losses`.
+"""
+import haiku as hk
+import jax
+import jax.numpy as jnp
+
+from alphafold_jax.common import residue_constants
+from alphafold_jax.model.layers.linear import LayerNorm
+from alphafold_jax.model.layers.linear import Linear
+
+
+class DistogramHead(hk.Module):
+  """Suppl. 1.9.8: symmetric logits over distance bins, pair [N, N, c_z] ->
+  logits [N, N, num_bins] and the bin edges [num_bins - 1]."""
+
+  def __init__(self, config, global_config, name='distogram_head'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, representations, batch, is_training):
+    half = Linear(self.config.num_bins, 'zeros', name='half_logits')(
+        representations['pair'])
+    logits = half + jnp.swapaxes(half, -2, -3)
+    edges = jnp.linspace(self.config.first_break, self.config.last_break,
+                         self.config.num_bins - 1, dtype=logits.dtype)
+    return {'logits': logits, 'bin_edges': edges}
+
+
+class MaskedMsaHead(hk.Module):
+  """Suppl. 1.9.9: msa [N_seq, N, c_m] -> logits [N_seq, N, 23]."""
+
+  def __init__(self, config, global_config, name='masked_msa_head'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, representations, batch, is_training):
+    return {'logits': Linear(self.config.num_output, 'zeros', name='logits')(
+        representations['msa'])}
+
+
+class PredictedLDDTHead(hk.Module):
+  """Suppl. Alg. 29: structure-module activations [N, c] -> logits [N, num_bins]."""
+
+  def __init__(self, config, global_config, name='predicted_lddt_head'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, representations, batch, is_training):
+    act = LayerNorm(name='input_layer_norm')(representations['structure_module'])
+    act = jax.nn.relu(Linear(self.config.num_channels, 'relu', name='act_0')(act))
+    act = jax.nn.relu(Linear(self.config.num_channels, 'relu', name='act_1')(act))
+    return {'logits': Linear(self.config.num_bins, 'zeros', name='logits')(act)}
+
+
+class ExperimentallyResolvedHead(hk.Module):
+  """Suppl. 1.9.10: single [N, c_s] -> logits [N, 37] per atom."""
+
+  def __init__(self, config, global_config, name='experimentally_resolved_head'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, representations, batch, is_training):
+    return {'logits': Linear(residue_constants.atom_type_num, 'zeros',
+                             name='logits')(representations['single'])}
+
+
+class PredictedAlignedErrorHead(hk.Module):
+  """Suppl. 1.9.7: pair [N, N, c_z] -> logits [N, N, num_bins] and breaks."""
+
+  def __init__(self, config, global_config, name='predicted_aligned_error_head'):
+    super().__init__(name=name)
+    self.config = config
+    self.global_config = global_config
+
+  def __call__(self, representations, batch, is_training):
+    logits = Linear(self.config.num_bins, 'zeros', name='logits')(
+        representations['pair'])
+    breaks = jnp.linspace(0., self.config.max_error_bin, self.config.num_bins - 1,
+                          dtype=logits.dtype)
+    return {'logits': logits, 'breaks': breaks}

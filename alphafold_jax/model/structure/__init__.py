@@ -1,0 +1,1 @@
+"""The structure module: invariant point attention, backbone and side chains."""
