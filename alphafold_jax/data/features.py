@@ -66,6 +66,22 @@ def train_data_config(config: ml_collections.ConfigDict
   return train
 
 
+def sample_training_flags(num_recycle: int, rng: np.random.Generator
+                          ) -> Dict[str, np.ndarray]:
+  """The per-example random switches of training.
+
+  num_iter_recycling: recycling iterations run, uniform in
+    [0, num_recycle] (Suppl. 1.10: 1 to N_cycle passes through the network).
+  use_clamped_fape: 1 with probability 0.9 (Suppl. 1.11.5), else 0.
+  """
+  return {
+      'num_iter_recycling': np.asarray(rng.integers(0, num_recycle + 1),
+                                       np.int32),
+      'use_clamped_fape': np.asarray(rng.random() < CLAMPED_FAPE_PROBABILITY,
+                                     np.float32),
+  }
+
+
 def _check_raw_features(raw: Mapping[str, np.ndarray]) -> None:
   missing = [k for k in ('aatype', 'residue_index', 'seq_length', 'msa',
                          'between_segment_residues') if k not in raw]
@@ -147,7 +163,8 @@ def _ensembled(features: Mapping[str, np.ndarray], data_config, common,
   if common.msa_cluster_features:
     features = transforms.nearest_neighbor_clusters(features)
     features = transforms.summarize_clusters(features)
-  features = transforms.crop_extra_msa(features, common.max_extra_msa, rng)
+  max_extra_msa = data_config.get('max_extra_msa', common.max_extra_msa)
+  features = transforms.crop_extra_msa(features, max_extra_msa, rng)
   features = transforms.make_msa_feat(features)
   features = transforms.select_features(features, set(schema))
   features = transforms.crop_to_size(features, schema, crop[0], crop[1],
@@ -155,7 +172,7 @@ def _ensembled(features: Mapping[str, np.ndarray], data_config, common,
   return transforms.make_fixed_size(features, schema, {
       transforms.NUM_RES: data_config.crop_size,
       transforms.NUM_MSA_SEQ: num_clusters,
-      transforms.NUM_EXTRA_SEQ: common.max_extra_msa,
+      transforms.NUM_EXTRA_SEQ: max_extra_msa,
       transforms.NUM_TEMPLATES: data_config.max_templates,
   })
 
@@ -244,10 +261,7 @@ def process_features(raw_features: Mapping[str, np.ndarray],
     features = _subsample_templates(features, data_config.max_templates,
                                     crop_rng)
   if mode == 'train':
-    features['num_iter_recycling'] = np.asarray(
-        rng.integers(0, common.num_recycle + 1), np.int32)
-    features['use_clamped_fape'] = np.asarray(
-        rng.random() < CLAMPED_FAPE_PROBABILITY, np.float32)
+    features.update(sample_training_flags(common.num_recycle, rng))
 
   num_clusters = data_config.max_msa_clusters
   if common.reduce_msa_clusters_by_max_templates:

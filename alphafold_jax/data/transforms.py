@@ -198,7 +198,7 @@ def _segment_sum(segments: np.ndarray, values: np.ndarray,
   index = segments[:, None] * num_res + np.arange(num_res)
   return np.bincount(index.ravel(), weights=values.ravel(),
                      minlength=num_segments * num_res).reshape(
-                         num_segments, num_res)
+                         num_segments, num_res).astype(np.float64)
 
 
 def _segment_one_hot_sum(segments: np.ndarray, classes: np.ndarray,
@@ -211,7 +211,7 @@ def _segment_one_hot_sum(segments: np.ndarray, classes: np.ndarray,
            + classes)
   return np.bincount(index.ravel(), weights=weights.ravel(),
                      minlength=num_segments * num_res * num_classes).reshape(
-                         num_segments, num_res, num_classes)
+                         num_segments, num_res, num_classes).astype(np.float64)
 
 
 def nearest_neighbor_clusters(features: Mapping[str, np.ndarray],

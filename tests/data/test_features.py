@@ -129,3 +129,71 @@ def test_without_structure_no_supervised_features(golden):
   out = features_lib.process_features(unsupervised, config)
   assert 'atom14_gt_positions' not in out and 'resolution' not in out
   assert 'target_feat' in out and 'atom14_atom_exists' in out
+
+
+def _train_config(config, crop_size=40, max_templates=2):
+  config = ml_collections.ConfigDict(config.to_dict())
+  train = ml_collections.ConfigDict(config.data.eval.to_dict())
+  train.crop_size = crop_size
+  train.max_msa_clusters = 10
+  train.max_extra_msa = 16
+  train.max_templates = max_templates
+  train.subsample_templates = True
+  config.data.train = train
+  return config
+
+
+@pytest.fixture(scope='module')
+def train_batch(golden):
+  raw, _, config = golden
+  return features_lib.process_features(raw, _train_config(config),
+                                       mode='train', random_seed=5)
+
+
+def test_train_crop_is_contiguous_and_shared(golden, eval_batch, train_batch):
+  raw, _, _ = golden
+  crop = 40
+  assert train_batch['aatype'].shape == (2, crop)
+  assert train_batch['msa_feat'].shape == (2, 10 - 2, crop, 49)
+  assert train_batch['extra_msa'].shape == (2, 16, crop)
+  start = int(train_batch['residue_index'][0, 0])
+  np.testing.assert_array_equal(train_batch['residue_index'][0],
+                                np.arange(start, start + crop))
+  np.testing.assert_array_equal(train_batch['seq_length'], [crop, crop])
+  for key in ('aatype', 'residue_index', 'atom14_gt_positions',
+              'rigidgroups_gt_frames', 'chi_angles', 'pseudo_beta'):
+    np.testing.assert_array_equal(train_batch[key][1], train_batch[key][0])
+    np.testing.assert_array_equal(
+        train_batch[key][0], eval_batch[key][0][start:start + crop],
+        err_msg=key)
+  # The query row of the MSA is the cropped query.
+  np.testing.assert_array_equal(train_batch['true_msa'][:, 0],
+                                train_batch['aatype'])
+
+
+def test_train_flags(train_batch):
+  flags = train_batch['num_iter_recycling']
+  assert flags.dtype == np.int32 and flags[0] == flags[1]
+  assert 0 <= flags[0] <= 1
+  assert train_batch['use_clamped_fape'].dtype == np.float32
+  rng = np.random.default_rng(0)
+  draws = [features_lib.sample_training_flags(3, rng) for _ in range(4000)]
+  clamped = np.mean([d['use_clamped_fape'] for d in draws])
+  assert abs(clamped - features_lib.CLAMPED_FAPE_PROBABILITY) < 0.02
+  counts = np.bincount([d['num_iter_recycling'] for d in draws])
+  assert len(counts) == 4 and counts.min() > 900
+
+
+def test_train_pads_short_chain_and_subsamples_templates(golden):
+  raw, _, config = golden
+  config = _train_config(config, crop_size=128, max_templates=4)
+  kept = set()
+  for seed in range(4):
+    batch = features_lib.process_features(raw, config, 'train', seed)
+    assert batch['aatype'].shape == (2, 128)
+    np.testing.assert_array_equal(batch['seq_mask'][:, 96:], 0)
+    np.testing.assert_array_equal(batch['seq_mask'][:, :96], 1)
+    assert batch['template_aatype'].shape == (2, 4, 128)
+    np.testing.assert_array_equal(batch['template_mask'][:, 2:], 0)
+    kept.add(int(batch['template_mask'][0].sum()))
+  assert len(kept) > 1
