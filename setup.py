@@ -18,7 +18,9 @@ setuptools.setup(
         'ml_collections',
         'numpy',
         'optax',
+        'orbax-checkpoint',
         'pyhmmer',
+        'tqdm',
     ],
     extras_require={
         'test': ['pytest', 'pytest-xdist'],
