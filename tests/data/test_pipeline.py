@@ -1,0 +1,132 @@
+"""The whole data pipeline on real data: FASTA -> jackhmmer (pyhmmer) and a
+template search -> raw features -> process_features -> the model."""
+import json
+import pathlib
+
+import haiku as hk
+import jax
+import ml_collections
+import numpy as np
+import pytest
+
+from alphafold_jax import model
+from alphafold_jax.model import params as model_params
+
+from alphafold_jax.data import features as features_lib
+from alphafold_jax.data import parsers
+from alphafold_jax.data import pipeline
+from alphafold_jax.data import templates
+from alphafold_jax.data.tools import hmmsearch
+from alphafold_jax.data.tools import jackhmmer
+
+TESTDATA = pathlib.Path(__file__).parent / 'testdata'
+
+
+class _MustNotRun:
+  def query(self, *args, **kwargs):
+    raise AssertionError('the precomputed alignment should have been used')
+
+
+@pytest.fixture(scope='module')
+def case(golden_dir, tmp_path_factory):
+  """A database of the golden query's homologues among unrelated chains;
+  the query FASTA; the template database and mmCIF folder."""
+  tmp = tmp_path_factory.mktemp('pipeline')
+  sequences, names = parsers.parse_fasta(
+      (golden_dir / 'small' / 'msa.a3m').read_text())
+  unrelated = (TESTDATA / 'pdb_chains.fasta').read_text()
+  database = tmp / 'uniref.fasta'
+  database.write_text(unrelated + ''.join(
+      f'>{n.split()[0]}\n{s.replace("-", "").upper()}\n'
+      for s, n in zip(sequences[1:], names[1:])))
+  seqres = tmp / 'pdb_seqres.fasta'
+  seqres.write_text(unrelated)
+  fasta = tmp / 'query.fasta'
+  fasta.write_text(f'>2rbg_A first 96 residues\n{sequences[0]}\n')
+  return {'database': str(database), 'seqres': str(seqres),
+          'fasta': str(fasta), 'query': sequences[0], 'tmp': tmp}
+
+
+@pytest.fixture(scope='module')
+def raw_features(case):
+  data_pipeline = pipeline.DataPipeline(
+      uniref90=jackhmmer.Jackhmmer(case['database'], cpus=1),
+      mgnify=jackhmmer.Jackhmmer(case['database'], cpus=1),
+      template_searcher=hmmsearch.Hmmsearch(case['seqres'], cpus=1),
+      template_featurizer=templates.TemplateFeaturizer(
+          str(TESTDATA / 'mmcif'), '2021-01-01'))
+  return data_pipeline.process(case['fasta'], str(case['tmp'] / 'msas'))
+
+
+def test_raw_features_have_the_golden_keys(raw_features, golden_dir, case):
+  golden = np.load(golden_dir / 'small' / 'raw_features.npz')
+  for key in golden.files:
+    if key.startswith('all_atom'):
+      continue
+    assert key in raw_features, key
+    assert raw_features[key].dtype == golden[key].dtype, key
+    assert raw_features[key].shape[1:] == golden[key].shape[1:], key
+  query = case['query']
+  assert raw_features['aatype'].shape == (len(query), 21)
+  msa = raw_features['msa']
+  # Query first; the homologues found (duplicates of UniRef90 and MGnify
+  # hits removed); the gapped homologues leave gaps and deletions.
+  np.testing.assert_array_equal(msa[0], golden['msa'][0])
+  assert 30 <= msa.shape[0] <= 41
+  assert (msa == 21).any() and raw_features['deletion_matrix_int'].any()
+  assert raw_features['template_aatype'].shape[0] == 0
+
+
+def test_precomputed_msas_are_reused(raw_features, case):
+  again = pipeline.DataPipeline(
+      uniref90=_MustNotRun(), mgnify=_MustNotRun(),
+      template_searcher=hmmsearch.Hmmsearch(case['seqres'], cpus=1),
+      template_featurizer=templates.TemplateFeaturizer(
+          str(TESTDATA / 'mmcif'), '2021-01-01'),
+      use_precomputed_msas=True).process(case['fasta'],
+                                         str(case['tmp'] / 'msas'))
+  np.testing.assert_array_equal(again['msa'], raw_features['msa'])
+
+
+def test_fasta_with_two_chains_is_refused(case, tmp_path):
+  fasta = tmp_path / 'two.fasta'
+  fasta.write_text('>a\nMKV\n>b\nMKL\n')
+  with pytest.raises(parsers.ParseError, match='two.fasta.*one sequence'):
+    pipeline.DataPipeline(uniref90=_MustNotRun()).process(str(fasta),
+                                                          str(tmp_path))
+
+
+def test_features_feed_the_model(raw_features, golden_dir):
+  """The batch runs through the model with the golden (random) weights.
+
+  No recycling and two structure-module layers (their weights are shared,
+  so the golden parameters fit) keep the CPU time down.
+  """
+  small = golden_dir / 'small'
+  with open(small / 'config.json') as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  config.data.common.num_recycle = 0
+  config.model.num_recycle = 0
+  config.model.heads.structure_module.num_layer = 2
+  batch = features_lib.process_features(raw_features, config, random_seed=0)
+  golden = np.load(small / 'batch.npz')
+  for key in golden.files:
+    if key in batch:
+      assert batch[key].shape[1:] == golden[key].shape[1:], key
+      assert batch[key].dtype == golden[key].dtype, key
+  assert batch['msa_feat'].shape[0] == 1
+  np.testing.assert_array_equal(batch['template_mask'], 0)
+  np.testing.assert_array_equal(batch['target_feat'], golden['target_feat'][:1])
+
+  params = model_params.flat_to_haiku(dict(np.load(small / 'params.npz')))
+
+  def forward(batch):
+    return model.AlphaFold(config.model)(
+        batch, is_training=False, compute_loss=False,
+        ensemble_representations=False)
+
+  outputs = jax.jit(hk.transform(forward).apply)(params, None, batch)
+  positions = np.asarray(outputs['structure_module']['final_atom_positions'])
+  assert positions.shape == (len(raw_features['aatype']), 37, 3)
+  assert np.all(np.isfinite(positions))
+  assert np.all(np.isfinite(np.asarray(outputs['predicted_lddt']['logits'])))
