@@ -174,6 +174,13 @@ def test_atom14_dists_bounds():
   assert bounds['lower_bound'][ala, 3, cb] == pytest.approx(1.7 + 1.52 - 1.5)
   assert bounds['upper_bound'][ala, 3, cb] == pytest.approx(1e10)
   assert not bounds['lower_bound'][rc.unk_restype_index].any()
+  # Proline's ring-closing C-N bond: 1.474 +- 15 * 0.014.
+  pro = rc.restype_order['P']
+  names = rc.restype_name_to_atom14_names['PRO']
+  cd, n = names.index('CD'), names.index('N')
+  assert bounds['lower_bound'][pro, cd, n] == pytest.approx(1.474 - 0.21)
+  assert bounds['upper_bound'][pro, n, cd] == pytest.approx(1.474 + 0.21)
+  assert bounds['stddev'][pro, cd, n] == pytest.approx(0.014)
 
 
 def test_between_residue_constants():
