@@ -548,6 +548,9 @@ def _make_rigid_group_constants():
  restype_atom14_rigid_group_positions,
  restype_rigid_group_default_frame) = _make_rigid_group_constants()
 
+# [21, 37] int32: the reference's name for the atom37 existence table.
+STANDARD_ATOM_MASK = restype_atom37_mask.astype(np.int32)
+
 
 def _make_atom14_atom37_maps():
   """Index maps [21, 14] atom14 -> atom37 and [21, 37] atom37 -> atom14."""
