@@ -11,9 +11,11 @@ setuptools.setup(
     python_requires='>=3.10',
     install_requires=[
         'absl-py',
+        'array-record',
         'biopython',
         'chex',
         'dm-haiku',
+        'grain',
         'jax',
         'ml_collections',
         'matplotlib',
@@ -23,6 +25,7 @@ setuptools.setup(
         'pdbfixer',
         'orbax-checkpoint',
         'pyhmmer',
+        'tensorflow-datasets',
         'tqdm',
     ],
     extras_require={
