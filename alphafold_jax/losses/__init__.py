@@ -18,7 +18,7 @@ from alphafold_jax.losses.renaming import compute_renamed_ground_truth
 from alphafold_jax.losses.renaming import find_optimal_renaming
 from alphafold_jax.losses.structure import structure_module_loss
 from alphafold_jax.losses.total import HEAD_LOSSES
-from alphafold_jax.losses.total import WHOLE_OUTPUT_HEADS
+from alphafold_jax.losses.total import TAKES_ALL_OUTPUTS
 from alphafold_jax.losses.total import head_loss
 from alphafold_jax.losses.total import total_loss
 from alphafold_jax.losses.violations import compute_violation_metrics
@@ -26,7 +26,7 @@ from alphafold_jax.losses.violations import find_structural_violations
 from alphafold_jax.losses.violations import structural_violation_loss
 
 __all__ = [
-    'HEAD_LOSSES', 'WHOLE_OUTPUT_HEADS', 'backbone_fape',
+    'HEAD_LOSSES', 'TAKES_ALL_OUTPUTS', 'backbone_fape',
     'compute_renamed_ground_truth', 'compute_violation_metrics',
     'distogram_loss', 'experimentally_resolved_loss',
     'find_optimal_renaming', 'find_structural_violations',

@@ -25,12 +25,12 @@ HEAD_LOSSES: Mapping[str, Callable[..., dict]] = {
 
 # These heads score the structure module's prediction, so their loss takes
 # the model's whole output dict as `value`; the others take their own output.
-WHOLE_OUTPUT_HEADS = ('predicted_lddt', 'predicted_aligned_error')
+TAKES_ALL_OUTPUTS = ('predicted_lddt', 'predicted_aligned_error')
 
 
 def head_loss(name: str, outputs, batch, head_config) -> dict:
   """The loss dict of one head, given the model's whole output dict."""
-  value = outputs if name in WHOLE_OUTPUT_HEADS else outputs[name]
+  value = outputs if name in TAKES_ALL_OUTPUTS else outputs[name]
   return HEAD_LOSSES[name](value, batch, head_config)
 
 
@@ -49,8 +49,8 @@ def total_loss(outputs, batch, heads_config
     pLDDT and PAE, which need the structure.
   """
   names = sorted(n for n, c in heads_config.items()
-                 if c.weight and n not in WHOLE_OUTPUT_HEADS)
-  names += [n for n in WHOLE_OUTPUT_HEADS
+                 if c.weight and n not in TAKES_ALL_OUTPUTS)
+  names += [n for n in TAKES_ALL_OUTPUTS
             if n in heads_config and heads_config[n].weight]
   total = 0.
   losses = {}

@@ -67,8 +67,3 @@ def resolution_filter(batch, config, dtype) -> jax.Array:
           (resolution <= config.max_resolution))
   return keep.astype(dtype)
 
-
-def float_dtype(x) -> jnp.dtype:
-  """The float dtype the loss of input `x` is computed in (float32 for ints)."""
-  dtype = jnp.result_type(x)
-  return dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.float32
