@@ -16,6 +16,7 @@ setuptools.setup(
         'chex',
         'dm-haiku',
         'grain',
+        'importlib_resources',
         'jax',
         'ml_collections',
         'matplotlib',
