@@ -195,9 +195,9 @@ def _stack(members) -> Dict[str, np.ndarray]:
   for key in members[0]:
     value = np.stack([m[key] for m in members])
     if value.dtype.kind == 'f':
-      value = value.astype(np.float32)
+      value = value.astype(np.float32, copy=False)
     elif value.dtype.kind in 'iub':
-      value = value.astype(np.int32)
+      value = value.astype(np.int32, copy=False)
     batch[key] = value
   return batch
 

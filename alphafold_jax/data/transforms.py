@@ -97,10 +97,12 @@ def make_hhblits_profile(features: Mapping[str, np.ndarray]) -> Features:
   if 'hhblits_profile' in features:
     return dict(features)
   msa = features['msa']
-  counts = np.zeros((msa.shape[1], NUM_MSA_CLASSES_WITH_GAP), np.float32)
-  columns = np.broadcast_to(np.arange(msa.shape[1]), msa.shape)
-  np.add.at(counts, (columns.ravel(), msa.ravel()), 1.)
-  return _replace(features, hhblits_profile=counts / np.float32(msa.shape[0]))
+  index = np.arange(msa.shape[1]) * NUM_MSA_CLASSES_WITH_GAP + msa
+  counts = np.bincount(index.ravel(), minlength=(
+      msa.shape[1] * NUM_MSA_CLASSES_WITH_GAP)).reshape(
+          msa.shape[1], NUM_MSA_CLASSES_WITH_GAP)
+  return _replace(features, hhblits_profile=(
+      counts / np.float32(msa.shape[0])).astype(np.float32))
 
 
 def fix_templates_aatype(features: Mapping[str, np.ndarray]) -> Features:
@@ -192,30 +194,35 @@ def make_masked_msa(features: Mapping[str, np.ndarray], masked_msa_config,
 
 def _segment_sum(segments: np.ndarray, values: np.ndarray,
                  num_segments: int) -> np.ndarray:
-  """[N_extra, N_res] values summed over rows of equal `segments[e]` into
-  [num_segments, N_res] (float64)."""
-  num_res = values.shape[1]
-  index = segments[:, None] * num_res + np.arange(num_res)
-  return np.bincount(index.ravel(), weights=values.ravel(),
-                     minlength=num_segments * num_res).reshape(
-                         num_segments, num_res).astype(np.float64)
+  """values [N_extra, ...] summed over the rows of equal `segments[e]`:
+  [num_segments, ...] float64."""
+  counts = np.bincount(segments, minlength=num_segments)
+  starts = np.cumsum(counts) - counts
+  present = counts > 0
+  out = np.zeros((num_segments,) + values.shape[1:], np.float64)
+  if present.any():
+    ordered = values[np.argsort(segments, kind='stable')]
+    out[present] = np.add.reduceat(ordered, starts[present], axis=0,
+                                   dtype=np.float64)
+  return out
 
 
 def _segment_one_hot_sum(segments: np.ndarray, classes: np.ndarray,
                          weights: np.ndarray, num_segments: int,
                          num_classes: int) -> np.ndarray:
   """sum over rows e with segments[e] == s of weights[e, i] *
-  one_hot(classes[e, i]): [num_segments, N_res, num_classes] (float64)."""
+  one_hot(classes[e, i]): [num_segments, N_res, num_classes] float64,
+  without building the [N_extra, N_res, num_classes] one-hot."""
   num_res = classes.shape[1]
   index = ((segments[:, None] * num_res + np.arange(num_res)) * num_classes
            + classes)
   return np.bincount(index.ravel(), weights=weights.ravel(),
                      minlength=num_segments * num_res * num_classes).reshape(
-                         num_segments, num_res, num_classes).astype(np.float64)
+                         num_segments, num_res, num_classes)
 
 
 def nearest_neighbor_clusters(features: Mapping[str, np.ndarray],
-                              chunk_rows: int = 512) -> Features:
+                              chunk_rows: int = 2048) -> Features:
   """Assigns each extra row to its nearest cluster centre (Suppl. 1.2.7
   step 3): the centre sharing the most residues at the same positions (the
   Hamming distance, with gaps and mask tokens never counted as agreeing).
@@ -226,22 +233,36 @@ def nearest_neighbor_clusters(features: Mapping[str, np.ndarray],
   msa, msa_mask = features['msa'], features['msa_mask']
   extra, extra_mask = features['extra_msa'], features['extra_msa_mask']
   num_clust, num_res = msa.shape
-  # One-hot over the agreeing classes (amino acids and unknown), flattened
-  # to [N_res * 21, N_clust]: the agreement is then one matmul.
+  # Agreement counts are a matmul of one-hot encodings over (position,
+  # residue class) slots. Only the slots some centre occupies can agree, so
+  # the encoding keeps just those (compact slot ids), plus one all-zero slot
+  # for everything else (gaps, mask tokens, masked entries, classes no centre
+  # has at that position).
   positions = np.arange(num_res) * NUM_AATYPE_WITH_X
-  centre_hot = np.zeros((num_res * NUM_AATYPE_WITH_X, num_clust), np.float32)
-  clust_idx, res_idx = np.nonzero((msa < NUM_AATYPE_WITH_X) & (msa_mask > 0))
-  centre_hot[positions[res_idx] + msa[clust_idx, res_idx], clust_idx] = 1.
+  centre_valid = (msa < NUM_AATYPE_WITH_X) & (msa_mask > 0)
+  occupied = np.unique((positions + msa)[centre_valid])
+  unused = occupied.size
+  compact = np.full(num_res * NUM_AATYPE_WITH_X, unused, np.int64)
+  compact[occupied] = np.arange(unused)
+  width = unused + 1
+  centre_hot = np.zeros((width, num_clust), np.float32)
+  centre_slots = np.where(centre_valid, compact[positions + np.minimum(
+      msa, NUM_AATYPE_WITH_X - 1)], unused)
+  centre_hot[centre_slots, np.arange(num_clust)[:, None]] = 1.
+  centre_hot[unused] = 0.
   assignment = np.zeros(extra.shape[0], np.int32)
+  extra_hot = np.zeros((min(chunk_rows, extra.shape[0]), width), np.float32)
   for start in range(0, extra.shape[0], chunk_rows):
     rows = extra[start:start + chunk_rows]
-    row_idx, res_idx = np.nonzero(
-        (rows < NUM_AATYPE_WITH_X) & (extra_mask[start:start + chunk_rows] > 0))
-    extra_hot = np.zeros((rows.shape[0], num_res * NUM_AATYPE_WITH_X),
-                         np.float32)
-    extra_hot[row_idx, positions[res_idx] + rows[row_idx, res_idx]] = 1.
-    assignment[start:start + chunk_rows] = np.argmax(extra_hot @ centre_hot,
-                                                     axis=1)
+    valid = (rows < NUM_AATYPE_WITH_X) & (extra_mask[start:start + chunk_rows]
+                                          > 0)
+    slots = np.where(valid, compact[positions + np.minimum(
+        rows, NUM_AATYPE_WITH_X - 1)], unused)
+    hot = extra_hot[:rows.shape[0]]
+    flat_slots = (np.arange(rows.shape[0])[:, None] * width + slots).ravel()
+    hot.reshape(-1)[flat_slots] = 1.
+    assignment[start:start + chunk_rows] = np.argmax(hot @ centre_hot, axis=1)
+    hot.reshape(-1)[flat_slots] = 0.
   return _replace(features, extra_cluster_assignment=assignment)
 
 
@@ -258,10 +279,10 @@ def summarize_clusters(features: Mapping[str, np.ndarray]) -> Features:
   num_clust = msa.shape[0]
   assignment = features['extra_cluster_assignment']
   extra_mask = features['extra_msa_mask']
-  mask_counts = (1e-6 + features['msa_mask']
-                 + _segment_sum(assignment, extra_mask, num_clust))
   msa_sum = _segment_one_hot_sum(assignment, features['extra_msa'], extra_mask,
                                  num_clust, NUM_MSA_CLASSES)
+  # Every extra entry has one class, so its one-hot sums to its mask.
+  mask_counts = 1e-6 + features['msa_mask'] + msa_sum.sum(-1)
   msa_sum += np.eye(NUM_MSA_CLASSES)[msa]
   del_sum = _segment_sum(assignment,
                          extra_mask * features['extra_deletion_matrix'],

@@ -67,19 +67,23 @@ def test_sample_msa_keeps_query_first_and_splits_rows():
   assert sorted(map(bytes, rows)) == sorted(map(bytes, features['msa']))
 
 
-def _brute_force_assignment(msa, extra):
+def _brute_force_assignment(msa, extra, extra_mask):
   agreement = np.zeros((extra.shape[0], msa.shape[0]))
   for e in range(extra.shape[0]):
     for c in range(msa.shape[0]):
-      agreement[e, c] = np.sum((extra[e] == msa[c]) & (extra[e] < 21))
+      agreement[e, c] = np.sum((extra[e] == msa[c]) & (extra[e] < 21)
+                               & (extra_mask[e] > 0))
   return np.argmax(agreement, axis=1)
 
 
 def test_nearest_neighbor_clusters_by_hamming_distance():
   features = _msa_features(60, 40, seed=2)
   out = transforms.sample_msa(features, 10, np.random.default_rng(0))
+  out['extra_msa_mask'] = (np.random.default_rng(1).random(
+      out['extra_msa'].shape) < 0.8).astype(np.float32)
   out = transforms.nearest_neighbor_clusters(out, chunk_rows=7)
-  expected = _brute_force_assignment(out['msa'], out['extra_msa'])
+  expected = _brute_force_assignment(out['msa'], out['extra_msa'],
+                                     out['extra_msa_mask'])
   np.testing.assert_array_equal(out['extra_cluster_assignment'], expected)
 
 
