@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 from alphafold_jax.common import residue_constants
+from alphafold_jax.data import mmcif as mmcif_lib
 from alphafold_jax.data import msa as msa_lib
 from alphafold_jax.data import parsers
 from alphafold_jax.data import templates as templates_lib
@@ -42,6 +43,35 @@ def make_sequence_features(sequence: str, description: str
       'seq_length': np.full((num_res,), num_res, np.int32),
       'sequence': np.array([sequence.encode()], dtype=object),
   }
+
+
+def make_mmcif_features(mmcif: mmcif_lib.MmcifObject, chain_id: str
+                        ) -> Dict[str, np.ndarray]:
+  """Sequence and structure features of one mmCIF chain (a training
+  target, Suppl. 1.2.9).
+
+  Returns:
+    make_sequence_features of the SEQRES sequence (modified residues as
+    their parents), all_atom_positions [N_res, 37, 3] and all_atom_mask
+    [N_res, 37] (zero for residues missing from the model), resolution
+    (Å, float32 scalar), release_date [1] (bytes), is_distillation 0.
+  """
+  sequence = mmcif.chain_to_seqres.get(chain_id)
+  if sequence is None:
+    raise mmcif_lib.MmcifError(
+        f'{mmcif.file_id}: no protein chain {chain_id!r} (chains: '
+        f'{sorted(mmcif.chain_to_seqres)}).')
+  features = make_sequence_features(sequence, f'{mmcif.file_id}_{chain_id}')
+  positions, mask = mmcif_lib.get_atom_positions(mmcif, chain_id)
+  features.update({
+      'all_atom_positions': positions,
+      'all_atom_mask': mask,
+      'resolution': np.asarray(mmcif.header['resolution'], np.float32),
+      'release_date': np.array([str(mmcif.header['release_date']).encode()],
+                               dtype=object),
+      'is_distillation': np.asarray(0., np.float32),
+  })
+  return features
 
 
 @dataclasses.dataclass

@@ -218,7 +218,8 @@ def _segment_one_hot_sum(segments: np.ndarray, classes: np.ndarray,
            + classes)
   return np.bincount(index.ravel(), weights=weights.ravel(),
                      minlength=num_segments * num_res * num_classes).reshape(
-                         num_segments, num_res, num_classes)
+                         num_segments, num_res, num_classes).astype(
+                             np.float64, copy=False)  # int64 when empty.
 
 
 def nearest_neighbor_clusters(features: Mapping[str, np.ndarray],

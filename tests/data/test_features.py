@@ -1,12 +1,17 @@
 """process_features against the golden batch of the reference pipeline."""
 import json
+import pathlib
 
 import ml_collections
 import numpy as np
 import pytest
 
-from alphafold_jax.common import residue_constants
+from alphafold_jax.common import protein
 from alphafold_jax.data import features as features_lib
+from alphafold_jax.data import mmcif
+from alphafold_jax.data import msa as msa_lib
+from alphafold_jax.data import parsers
+from alphafold_jax.data import pipeline
 from alphafold_jax.data import transforms
 
 # Features the reference draws at random (MSA sampling and masking, the crop
@@ -197,3 +202,44 @@ def test_train_pads_short_chain_and_subsamples_templates(golden):
     np.testing.assert_array_equal(batch['template_mask'][:, 2:], 0)
     kept.add(int(batch['template_mask'][0].sum()))
   assert len(kept) > 1
+
+
+def test_supervised_features_from_the_pdb_file(golden, fixtures_dir):
+  """The structure read from 2rbg.pdb (chain A, first 96 residues) gives the
+  golden supervised features."""
+  raw, batch, config = golden
+  chain = protein.from_pdb_string(
+      (fixtures_dir / 'data' / '2rbg.pdb').read_text(), 'A')
+  num_res = raw['aatype'].shape[0]
+  np.testing.assert_array_equal(chain.aatype[:num_res],
+                                np.argmax(raw['aatype'], -1))
+  from_pdb = dict(raw, all_atom_positions=chain.atom_positions[:num_res],
+                  all_atom_mask=chain.atom_mask[:num_res])
+  out = features_lib.process_features(from_pdb, config, random_seed=2)
+  for key in ('atom14_gt_positions', 'atom14_alt_gt_positions',
+              'atom14_gt_exists', 'rigidgroups_gt_frames',
+              'rigidgroups_alt_gt_frames', 'rigidgroups_gt_exists',
+              'chi_angles', 'chi_mask', 'pseudo_beta', 'pseudo_beta_mask',
+              'backbone_affine_mask'):
+    np.testing.assert_allclose(out[key], batch[key], atol=FLOAT_TOLERANCE,
+                               rtol=0, err_msg=key)
+
+
+def test_mmcif_chain_trains(fixtures_dir):
+  """An mmCIF chain -> raw features with a single-sequence MSA -> a
+  training batch with every supervised feature."""
+  cif = pathlib.Path(__file__).parent / 'testdata' / 'mmcif' / '5PTI.cif.gz'
+  raw = pipeline.make_mmcif_features(mmcif.read(str(cif)), 'A')
+  sequence = raw['sequence'][0].decode()
+  raw.update(msa_lib.make_msa_features([parsers.Msa(
+      (sequence,), ((0,) * len(sequence),), ('5pti_A',))]))
+  with open(fixtures_dir / 'golden' / 'small' / 'config.json') as f:
+    config = _train_config(ml_collections.ConfigDict(json.load(f)),
+                           crop_size=64)
+  config.data.common.use_templates = False
+  batch = features_lib.process_features(raw, config, mode='train',
+                                        random_seed=0)
+  assert batch['aatype'].shape == (2, 64)
+  np.testing.assert_allclose(batch['resolution'], 1.0)
+  assert batch['atom14_gt_exists'][:, :58].sum() > 400
+  assert not any(k.startswith('template') for k in batch)
