@@ -3,8 +3,8 @@
 The inference processing of the reference (Suppl. 1.2.5-1.2.9: MSA cluster
 sampling, BERT masking, cluster profiles, extra MSA, fixed-size padding,
 one batch per ensemble member and recycling iteration) and the training-time
-transforms it never released (Suppl. 1.2.8 residue crops, Suppl. 1.10
-recycling-count sampling, Suppl. 1.11.5 FAPE clamping flag, Suppl. 1.9
+transforms it never released (Suppl. Alg. 1 MSA block deletion, Suppl.
+1.2.8 residue crops, Suppl. 1.10 recycling-count sampling, Suppl. 1.11.5 FAPE clamping flag, Suppl. 1.9
 supervised features from the structure).
 
   from alphafold_jax.data.features import process_features
@@ -13,7 +13,7 @@ supervised features from the structure).
 from __future__ import annotations
 
 import copy
-from typing import Dict, Mapping, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 import ml_collections
 import numpy as np
@@ -28,6 +28,9 @@ TRAIN_CROP_SIZE = 256
 TRAIN_MAX_MSA_CLUSTERS = 128
 TRAIN_MAX_EXTRA_MSA = 1024
 TRAIN_MAX_TEMPLATES = 4
+# Suppl. Alg. 1 (MSA block deletion, training): 5 blocks of 30% of the rows.
+MSA_FRACTION_PER_BLOCK = 0.3
+MSA_NUM_BLOCKS = 5
 # Suppl. 1.11.5: FAPE is clamped in 90% of the training examples.
 CLAMPED_FAPE_PROBABILITY = 0.9
 # Where a structure comes without its resolution: a value inside the window
@@ -122,15 +125,20 @@ def _empty_templates(num_res: int) -> Dict[str, np.ndarray]:
   }
 
 
-def _nonensembled(raw: Mapping[str, np.ndarray], use_templates: bool
+def _nonensembled(raw: Mapping[str, np.ndarray], use_templates: bool,
+                  block_delete_rng: Optional[np.random.Generator]
                   ) -> Dict[str, np.ndarray]:
-  """Features computed once per example (before any sampling)."""
+  """Features computed once per example (before any sampling); MSA block
+  deletion when `block_delete_rng` is given (training)."""
   keys = _MSA_KEYS + _STRUCTURE_KEYS + (_TEMPLATE_KEYS if use_templates
                                         else ())
   features = {k: np.asarray(raw[k]) for k in keys if k in raw}
   features = transforms.squeeze_raw_features(features)
   features = transforms.correct_msa_restypes(features)
   features = transforms.make_seq_and_msa_masks(features)
+  if block_delete_rng is not None:
+    features = transforms.block_delete_msa(
+        features, MSA_FRACTION_PER_BLOCK, MSA_NUM_BLOCKS, block_delete_rng)
   features = transforms.make_hhblits_profile(features)
   if use_templates:
     if 'template_aatype' not in features:
@@ -219,8 +227,8 @@ def process_features(raw_features: Mapping[str, np.ndarray],
       modified.
     config: the full model ConfigDict (`config.data` is read).
     mode: 'eval' (reference inference: no crop, padded to N_res) or 'train'
-      (random crop to the crop size, template subsampling, random recycling
-      count and FAPE clamping flag).
+      (MSA block deletion, random crop to the crop size, template
+      subsampling, random recycling count and FAPE clamping flag).
     random_seed: seed of every random choice; the same seed gives the same
       batch.
 
@@ -250,7 +258,8 @@ def process_features(raw_features: Mapping[str, np.ndarray],
   if mode == 'train':
     schema.update(_TRAIN_ONLY_SCHEMA)
 
-  features = _nonensembled(raw_features, common.use_templates)
+  features = _nonensembled(raw_features, common.use_templates,
+                           rng if mode == 'train' else None)
   crop_seed = rng.integers(_INT32_MIN, _INT32_MAX, size=2, dtype=np.int32)
   features['random_crop_to_size_seed'] = crop_seed
   # The crop (and template choice) is shared by every ensemble member.

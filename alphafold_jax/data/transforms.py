@@ -91,6 +91,27 @@ def make_seq_and_msa_masks(features: Mapping[str, np.ndarray]) -> Features:
       msa_row_mask=np.ones(features['msa'].shape[:1], np.float32))
 
 
+def block_delete_msa(features: Mapping[str, np.ndarray],
+                     fraction_per_block: float, num_blocks: int,
+                     rng: np.random.Generator) -> Features:
+  """MSA block deletion (Suppl. Alg. 1, training only).
+
+  Deletes `num_blocks` blocks of floor(fraction_per_block * N_seq)
+  consecutive rows, each starting at a uniformly random row (blocks may
+  overlap or run past the end); the query row is always kept.
+  """
+  num_seq = features['msa'].shape[0]
+  block_size = int(np.floor(fraction_per_block * num_seq))
+  starts = rng.integers(0, num_seq, size=num_blocks)
+  deleted = np.zeros(num_seq, bool)
+  for start in starts:
+    deleted[start:start + block_size] = True
+  deleted[0] = False
+  keep = np.nonzero(~deleted)[0]
+  return _replace(features, **{k: features[k][keep] for k in MSA_FEATURE_NAMES
+                               if k in features})
+
+
 def make_hhblits_profile(features: Mapping[str, np.ndarray]) -> Features:
   """hhblits_profile [N_res, 22]: residue frequencies over the whole MSA,
   gaps included (Suppl. 1.2.7, used by the BERT masking)."""

@@ -153,3 +153,19 @@ def test_crop_and_fixed_size():
   np.testing.assert_array_equal(padded['aatype'][6:], 0)
   with pytest.raises(ValueError, match='fixed size'):
     transforms.make_fixed_size(cropped, schema, {transforms.NUM_RES: 4})
+
+
+def test_block_delete_msa():
+  features = _msa_features(100, 5)
+  features['msa'][:, 0] = np.arange(100) % 20  # Row identities.
+  rng = np.random.default_rng(0)
+  sizes = []
+  for _ in range(200):
+    out = transforms.block_delete_msa(features, 0.3, 5, rng)
+    np.testing.assert_array_equal(out['msa'][0], features['msa'][0])
+    assert out['msa'].shape[0] == out['deletion_matrix'].shape[0]
+    assert out['msa_row_mask'].shape[0] == out['msa'].shape[0]
+    sizes.append(out['msa'].shape[0])
+  # Five blocks of 30 rows delete at least 30 and at most 99 rows.
+  assert 1 <= min(sizes) and max(sizes) <= 70
+  assert np.mean(sizes) < 60
