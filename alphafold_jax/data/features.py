@@ -20,6 +20,7 @@ import numpy as np
 
 from alphafold_jax.common import residue_constants
 from alphafold_jax.data import supervised
+from alphafold_jax.data import templates
 from alphafold_jax.data import transforms
 
 # Training-time sizes of Suppl. Table 4 (initial training), used where the
@@ -114,17 +115,6 @@ def _check_raw_features(raw: Mapping[str, np.ndarray]) -> None:
                      f'3]; got {np.shape(raw["all_atom_positions"])}.')
 
 
-def _empty_templates(num_res: int) -> Dict[str, np.ndarray]:
-  return {
-      'template_aatype': np.zeros((0, num_res), np.int32),
-      'template_all_atom_masks': np.zeros(
-          (0, num_res, residue_constants.atom_type_num), np.float32),
-      'template_all_atom_positions': np.zeros(
-          (0, num_res, residue_constants.atom_type_num, 3), np.float32),
-      'template_sum_probs': np.zeros((0, 1), np.float32),
-  }
-
-
 def _nonensembled(raw: Mapping[str, np.ndarray], use_templates: bool,
                   block_delete_rng: Optional[np.random.Generator]
                   ) -> Dict[str, np.ndarray]:
@@ -142,7 +132,9 @@ def _nonensembled(raw: Mapping[str, np.ndarray], use_templates: bool,
   features = transforms.make_hhblits_profile(features)
   if use_templates:
     if 'template_aatype' not in features:
-      features.update(_empty_templates(features['aatype'].shape[0]))
+      features.update({
+          k: v for k, v in templates.empty_template_features(
+              features['aatype'].shape[0]).items() if k in _TEMPLATE_KEYS})
     features = transforms.fix_templates_aatype(features)
     features = transforms.make_template_mask(features)
     features = transforms.make_template_pseudo_beta(features)

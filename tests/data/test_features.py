@@ -243,3 +243,13 @@ def test_mmcif_chain_trains(fixtures_dir):
   np.testing.assert_allclose(batch['resolution'], 1.0)
   assert batch['atom14_gt_exists'][:, :58].sum() > 400
   assert not any(k.startswith('template') for k in batch)
+
+
+def test_raw_features_without_templates_give_empty_padded_templates(golden):
+  raw, batch, config = golden
+  untemplated = {k: v for k, v in raw.items() if not k.startswith('template')}
+  out = features_lib.process_features(untemplated, config)
+  for key in batch:
+    if key.startswith('template'):
+      assert out[key].shape == batch[key].shape, key
+      np.testing.assert_array_equal(out[key], 0, err_msg=key)
