@@ -34,7 +34,7 @@ from alphafold_jax.data.datasets import filters
 from alphafold_jax.data.datasets import records
 from alphafold_jax.data.datasets import sources as sources_lib
 
-PDB_DATASET = 'pdb_chains'
+PDB_DATASET = sources_lib.PDB_DATASET
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,5 +159,8 @@ def build_pdb_dataset(data_dir: str, sources: PdbSources
   builder.download_and_prepare()
   if builder.report.kept or builder.report.skipped:
     builder.report.write(builder.data_dir)
+  if not os.path.exists(os.path.join(builder.data_dir,
+                                     sources_lib.INDEX_FILE)):
+    sources_lib.write_index(data_dir, PDB_DATASET)
   return builder.report
 
