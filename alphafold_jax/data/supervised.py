@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Dict
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from alphafold_jax.common import all_atom
@@ -19,6 +21,9 @@ from alphafold_jax.geometry import quaternion
 # torsion axis (pre-omega, phi, psi, chi1..chi4).
 _BACKBONE_GROUP = 0
 _FIRST_CHI_TORSION = 3
+# Chains are padded to a multiple of this many residues before the compiled
+# ground-truth computation.
+_LENGTH_BUCKET = 64
 
 
 def make_atom14_masks(aatype: np.ndarray) -> Dict[str, np.ndarray]:
@@ -27,11 +32,39 @@ def make_atom14_masks(aatype: np.ndarray) -> Dict[str, np.ndarray]:
       aatype).items()}
 
 
+def _ground_truth(aatype, positions, mask):
+  """make_supervised_features' JAX part, on [N_pad] residues."""
+  features = dict(all_atom.make_atom14_positions(aatype, positions, mask))
+  frames = all_atom.atom37_to_frames(aatype, positions, mask)
+  features.update(frames)
+  backbone = Rigid3.from_flat12(
+      frames['rigidgroups_gt_frames'][:, _BACKBONE_GROUP])
+  features['backbone_affine_tensor'] = quaternion.rigid_to_affine(backbone)
+  features['backbone_affine_mask'] = frames['rigidgroups_gt_exists'][
+      :, _BACKBONE_GROUP]
+  torsions = all_atom.atom37_to_torsion_angles(aatype, positions, mask)
+  sin_cos = torsions['torsion_angles_sin_cos'][:, _FIRST_CHI_TORSION:]
+  features['chi_angles'] = jnp.arctan2(sin_cos[..., 0], sin_cos[..., 1])
+  features['chi_mask'] = torsions['torsion_angles_mask'][:,
+                                                         _FIRST_CHI_TORSION:]
+  features['pseudo_beta'], features['pseudo_beta_mask'] = all_atom.pseudo_beta(
+      aatype, positions, mask)
+  return features
+
+
+# One compilation per padded length, not per chain length.
+_ground_truth_jit = jax.jit(_ground_truth)
+
+
 def make_supervised_features(aatype: np.ndarray,
                              all_atom_positions: np.ndarray,
                              all_atom_mask: np.ndarray
                              ) -> Dict[str, np.ndarray]:
   """Every ground-truth feature of the structure losses.
+
+  Computed by one compiled function on the residues padded to a multiple of
+  _LENGTH_BUCKET (each residue's features depend on itself and the residue
+  before it only, so the appended padding changes nothing and is cut off).
 
   Args:
     aatype: [N_res] int residue types (our order).
@@ -51,21 +84,13 @@ def make_supervised_features(aatype: np.ndarray,
   """
   positions = np.asarray(all_atom_positions, np.float32)
   mask = np.asarray(all_atom_mask, np.float32)
-  features = {'all_atom_positions': positions, 'all_atom_mask': mask}
-  features.update(all_atom.make_atom14_positions(aatype, positions, mask))
-  frames = all_atom.atom37_to_frames(aatype, positions, mask)
-  features.update(frames)
-  backbone = Rigid3.from_flat12(
-      frames['rigidgroups_gt_frames'][:, _BACKBONE_GROUP])
-  features['backbone_affine_tensor'] = quaternion.rigid_to_affine(backbone)
-  features['backbone_affine_mask'] = frames['rigidgroups_gt_exists'][
-      :, _BACKBONE_GROUP]
-  torsions = all_atom.atom37_to_torsion_angles(aatype, positions, mask)
-  sin_cos = torsions['torsion_angles_sin_cos'][:, _FIRST_CHI_TORSION:]
-  features['chi_angles'] = np.arctan2(np.asarray(sin_cos[..., 0]),
-                                      np.asarray(sin_cos[..., 1]))
-  features['chi_mask'] = torsions['torsion_angles_mask'][:,
-                                                         _FIRST_CHI_TORSION:]
-  features['pseudo_beta'], features['pseudo_beta_mask'] = all_atom.pseudo_beta(
-      aatype, positions, mask)
-  return {k: np.asarray(v, np.float32) for k, v in features.items()}
+  num_res = positions.shape[0]
+  pad = -num_res % _LENGTH_BUCKET
+  padded = _ground_truth_jit(
+      np.pad(np.asarray(aatype, np.int32), (0, pad)),
+      np.pad(positions, ((0, pad), (0, 0), (0, 0))),
+      np.pad(mask, ((0, pad), (0, 0))))
+  features = {k: np.asarray(v[:num_res], np.float32)
+              for k, v in padded.items()}
+  features.update(all_atom_positions=positions, all_atom_mask=mask)
+  return features
