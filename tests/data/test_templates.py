@@ -1,5 +1,6 @@
 """Template search and features: hmmsearch hits and HHR hits -> mmCIF ->
 features, with the reference's filters."""
+import gzip
 import pathlib
 
 import numpy as np
@@ -157,3 +158,26 @@ def test_realignment_when_hit_differs_from_seqres(bpti):
   np.testing.assert_array_equal(
       result.features['template_all_atom_positions'][0, 25], positions[26])
 
+
+
+def test_mmcif_modified_residue_maps_to_parent():
+  """1YJP (GNNQQNY) with residue 4 rewritten as selenomethionine (HETATM
+  MSE, its CD renamed SE): the SEQRES letter is M and SE is stored as SD."""
+  lines = []
+  with gzip.open(TESTDATA / 'mmcif' / '1YJP.cif.gz', 'rt') as f:
+    for line in f:
+      fields = line.split()
+      if line.startswith('1 4 GLN'):
+        line = line.replace('GLN', 'MSE')
+      elif line.startswith('ATOM') and fields[8] == '4':
+        line = line.replace('ATOM  ', 'HETATM').replace('GLN', 'MSE')
+        if fields[3] == 'CD':
+          line = line.replace(' C CD  ', ' SE SE ').replace(' CD  1', ' SE  1')
+      lines.append(line)
+  structure = mmcif_lib.parse(''.join(lines), '1yjp')
+  assert structure.chain_to_seqres['A'] == 'GNNMQNY'
+  positions, mask = mmcif_lib.get_atom_positions(structure, 'A')
+  sd, cd = residue_constants.atom_order['SD'], residue_constants.atom_order['CD']
+  np.testing.assert_allclose(positions[3, sd], [2.504, 2.044, -0.089],
+                             atol=1e-3)
+  assert mask[3, sd] == 1 and mask[3, cd] == 0
