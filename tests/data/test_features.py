@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from alphafold_jax.common import protein
+from alphafold_jax.common import residue_constants
 from alphafold_jax.data import features as features_lib
 from alphafold_jax.data import mmcif
 from alphafold_jax.data import msa as msa_lib
@@ -253,3 +254,50 @@ def test_raw_features_without_templates_give_empty_padded_templates(golden):
     if key.startswith('template'):
       assert out[key].shape == batch[key].shape, key
       np.testing.assert_array_equal(out[key], 0, err_msg=key)
+
+
+def _raw_row_index(raw, rows):
+  """Index of each [*, N_res] row (our residue order) in the raw MSA."""
+  ours = np.asarray(residue_constants.MAP_HHBLITS_AATYPE_TO_OUR_AATYPE)[
+      raw['msa']]
+  lookup = {bytes(row.astype(np.int8)): i for i, row in enumerate(ours)}
+  return [lookup[bytes(row.astype(np.int8))] for row in rows]
+
+
+def test_eval_rows_come_from_the_raw_msa_with_their_deletions(golden,
+                                                              eval_batch):
+  raw, _, _ = golden
+  deletions = raw['deletion_matrix_int']
+  for member in range(2):
+    clusters = _raw_row_index(raw, eval_batch['true_msa'][member])
+    assert clusters[0] == 0
+    extra_rows = eval_batch['extra_msa_row_mask'][member] > 0
+    extra = _raw_row_index(raw, eval_batch['extra_msa'][member][extra_rows])
+    # Every raw row is a cluster centre or an extra row, once.
+    assert sorted(clusters + extra) == list(range(raw['msa'].shape[0]))
+    msa_feat = eval_batch['msa_feat'][member]
+    np.testing.assert_array_equal(msa_feat[..., 23],
+                                  np.clip(deletions[clusters], 0, 1))
+    np.testing.assert_allclose(
+        msa_feat[..., 24], np.arctan(deletions[clusters] / 3.) * 2. / np.pi,
+        atol=1e-6)
+    np.testing.assert_allclose(
+        eval_batch['extra_deletion_value'][member][extra_rows],
+        np.arctan(deletions[extra] / 3.) * 2. / np.pi, atol=1e-6)
+
+
+def test_eval_bert_masking_statistics(golden):
+  raw, _, config = golden
+  chosen, mask_tokens, unchanged = [], [], []
+  for seed in range(4):
+    batch = features_lib.process_features(raw, config, random_seed=seed)
+    masked = batch['bert_mask'] > 0
+    msa = np.argmax(batch['msa_feat'][..., :transforms.NUM_MSA_CLASSES], -1)
+    np.testing.assert_array_equal(msa[~masked], batch['true_msa'][~masked])
+    chosen.append(masked.mean())
+    mask_tokens.append(np.mean(msa[masked] == transforms.MASK_TOKEN))
+    unchanged.append(np.mean(msa[masked] == batch['true_msa'][masked]))
+  assert abs(np.mean(chosen) - 0.15) < 0.02
+  assert abs(np.mean(mask_tokens) - 0.7) < 0.05
+  # same_prob 10%, plus profile and uniform draws that hit the true residue.
+  assert 0.1 < np.mean(unchanged) < 0.25
