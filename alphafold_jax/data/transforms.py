@@ -59,11 +59,21 @@ def correct_msa_restypes(features: Mapping[str, np.ndarray]) -> Features:
   return _replace(features, **updates)
 
 
+# Rank of each raw feature after squeezing; raw files may carry an extra
+# trailing axis of size 1 (e.g. resolution [1], residue_index [N_res, 1]).
+_SQUEEZED_RANK = {
+    'resolution': 0, 'is_distillation': 0, 'between_segment_residues': 1,
+    'residue_index': 1, 'msa': 2, 'deletion_matrix': 2,
+    'template_all_atom_masks': 3,
+}
+
+
 def squeeze_raw_features(features: Mapping[str, np.ndarray]) -> Features:
   """Raw per-residue copies of scalars -> scalars; one-hot aatype -> index.
 
   aatype [N_res, 21] one-hot -> [N_res] int32; seq_length, num_alignments
-  [N_res] -> scalar; deletion_matrix_int -> float32 deletion_matrix.
+  [N_res] -> scalar; deletion_matrix_int -> float32 deletion_matrix; extra
+  trailing axes of size 1 dropped.
   """
   new = dict(features)
   new['aatype'] = np.argmax(features['aatype'], axis=-1).astype(np.int32)
@@ -72,10 +82,9 @@ def squeeze_raw_features(features: Mapping[str, np.ndarray]) -> Features:
       new[key] = np.asarray(features[key]).reshape(-1)[0].astype(np.int32)
   if 'deletion_matrix_int' in new:
     new['deletion_matrix'] = new.pop('deletion_matrix_int').astype(np.float32)
-  for key in ('resolution', 'between_segment_residues', 'residue_index',
-              'template_all_atom_masks', 'msa', 'deletion_matrix'):
-    if key in new and new[key].ndim and new[key].shape[-1] == 1:
-      new[key] = new[key][..., 0]
+  for key, rank in _SQUEEZED_RANK.items():
+    if key in new and new[key].ndim > rank:
+      new[key] = new[key].reshape(new[key].shape[:rank])
   for key in ('msa', 'residue_index', 'between_segment_residues'):
     if key in new:
       new[key] = new[key].astype(np.int32)

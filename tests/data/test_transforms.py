@@ -169,3 +169,16 @@ def test_block_delete_msa():
   # Five blocks of 30 rows delete at least 30 and at most 99 rows.
   assert 1 <= min(sizes) and max(sizes) <= 70
   assert np.mean(sizes) < 60
+
+
+def test_squeeze_keeps_single_residue_chains():
+  raw = {'aatype': np.eye(21, dtype=np.int32)[[3]],
+         'msa': np.array([[2], [21]], np.int32),
+         'deletion_matrix_int': np.zeros((2, 1), np.int32),
+         'residue_index': np.array([[0]], np.int32),
+         'seq_length': np.array([1], np.int32),
+         'resolution': np.array([2.5], np.float32)}
+  out = transforms.squeeze_raw_features(raw)
+  assert out['msa'].shape == (2, 1) and out['deletion_matrix'].shape == (2, 1)
+  assert out['residue_index'].shape == (1,) and out['resolution'].shape == ()
+  assert out['aatype'].tolist() == [3] and int(out['seq_length']) == 1
