@@ -1,0 +1,146 @@
+"""The genetic and template databases of a run, and the data pipeline over
+them (Suppl. 1.2.2-1.2.3).
+
+db_preset 'full_dbs' searches BFD + UniRef30 with HHblits; 'reduced_dbs'
+searches small BFD with jackhmmer. UniRef90 and MGnify are always searched
+with jackhmmer (in-process, through pyhmmer). A search whose output is
+already in the MSA folder and reused (use_precomputed_msas) needs no
+database. Templates are searched only when a model uses them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Dict, Optional
+
+from alphafold_jax.data import pipeline as pipeline_lib
+from alphafold_jax.data import templates as templates_lib
+from alphafold_jax.data.tools import hhblits
+from alphafold_jax.data.tools import hhsearch
+from alphafold_jax.data.tools import jackhmmer
+from alphafold_jax.data.tools import kalign
+from alphafold_jax.data.tools import subprocess_tool
+from alphafold_jax.inference import inputs
+
+DB_PRESETS = ('full_dbs', 'reduced_dbs')
+# The search outputs the pipeline writes to (and reuses from) msas/.
+UNIREF90_OUTPUT = 'uniref90_hits.sto'
+MGNIFY_OUTPUT = 'mgnify_hits.sto'
+BFD_OUTPUT = 'bfd_uniclust_hits.a3m'
+SMALL_BFD_OUTPUT = 'small_bfd_hits.sto'
+PDB70_OUTPUT = 'pdb_hits.hhr'
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabasePaths:
+  """Database locations, named after run_alphafold.py's flags."""
+  uniref90_database_path: Optional[str] = None
+  mgnify_database_path: Optional[str] = None
+  bfd_database_path: Optional[str] = None
+  small_bfd_database_path: Optional[str] = None
+  uniref30_database_path: Optional[str] = None
+  pdb70_database_path: Optional[str] = None
+  template_mmcif_dir: Optional[str] = None
+  obsolete_pdbs_path: Optional[str] = None
+
+
+class _Precomputed:
+  """Stands in for a search whose output is reused; never searches."""
+
+  def __init__(self, output_name: str, tool_class=None):
+    self.output_name = output_name
+    if tool_class is not None:
+      # The template pipeline still parses the reused output with the tool's
+      # own reader.
+      self.output_extension = tool_class.output_extension
+      self.get_template_hits = tool_class.get_template_hits
+
+  def query(self, *args, **kwargs):
+    raise RuntimeError(f'{self.output_name} was expected in the MSA folder.')
+
+
+def _searches(db_preset: str) -> Dict[str, tuple]:
+  """{output file: database flags it needs} of the MSA searches."""
+  if db_preset not in DB_PRESETS:
+    raise inputs.InputError(f'Unknown --db_preset {db_preset!r}; expected one '
+                            f'of {", ".join(DB_PRESETS)}.')
+  searches = {UNIREF90_OUTPUT: ('uniref90_database_path',),
+              MGNIFY_OUTPUT: ('mgnify_database_path',)}
+  if db_preset == 'full_dbs':
+    searches[BFD_OUTPUT] = ('bfd_database_path', 'uniref30_database_path')
+  else:
+    searches[SMALL_BFD_OUTPUT] = ('small_bfd_database_path',)
+  return searches
+
+
+def searches_to_run(paths: DatabasePaths, db_preset: str, msa_dir: str,
+                    use_precomputed_msas: bool, use_templates: bool
+                    ) -> Dict[str, tuple]:
+  """{search output: database flags} of the searches a target needs.
+
+  Raises:
+    InputError: a database that a search needs is unset or missing.
+  """
+  searches = _searches(db_preset)
+  if use_templates:
+    searches[PDB70_OUTPUT] = ('pdb70_database_path',)
+  needed = {}
+  for output, flags in searches.items():
+    if use_precomputed_msas and os.path.exists(os.path.join(msa_dir, output)):
+      continue
+    needed[output] = flags
+  inputs.check_paths({f: getattr(paths, f) for flags in needed.values()
+                      for f in flags}, 'databases')
+  if use_templates:
+    inputs.check_paths({'template_mmcif_dir': paths.template_mmcif_dir},
+                       'template structures')
+  return needed
+
+
+def make_data_pipeline(paths: DatabasePaths, db_preset: str, msa_dir: str,
+                       use_precomputed_msas: bool, use_templates: bool,
+                       max_template_date: Optional[str]
+                       ) -> pipeline_lib.DataPipeline:
+  """The DataPipeline of one target (databases checked first)."""
+  needed = searches_to_run(paths, db_preset, msa_dir, use_precomputed_msas,
+                           use_templates)
+
+  def searcher(output, make, tool_class=None):
+    return make() if output in needed else _Precomputed(output, tool_class)
+
+  uniref90 = searcher(UNIREF90_OUTPUT, lambda: jackhmmer.Jackhmmer(
+      paths.uniref90_database_path))
+  mgnify = searcher(MGNIFY_OUTPUT, lambda: jackhmmer.Jackhmmer(
+      paths.mgnify_database_path))
+  if db_preset == 'full_dbs':
+    bfd = searcher(BFD_OUTPUT, lambda: hhblits.HHBlits(
+        [paths.bfd_database_path, paths.uniref30_database_path]))
+  else:
+    bfd = searcher(SMALL_BFD_OUTPUT, lambda: jackhmmer.Jackhmmer(
+        paths.small_bfd_database_path))
+  template_searcher = featurizer = None
+  if use_templates:
+    if not max_template_date:
+      raise inputs.InputError('--max_template_date is needed when a model '
+                              'uses templates.')
+    template_searcher = searcher(PDB70_OUTPUT, lambda: hhsearch.HHSearch(
+        [paths.pdb70_database_path]), hhsearch.HHSearch)
+    obsolete = (templates_lib.read_obsolete_pdbs(paths.obsolete_pdbs_path)
+                if paths.obsolete_pdbs_path else None)
+    featurizer = templates_lib.TemplateFeaturizer(
+        paths.template_mmcif_dir, max_template_date, aligner=_kalign_or_none(),
+        obsolete_pdbs=obsolete)
+  return pipeline_lib.DataPipeline(
+      uniref90=uniref90, mgnify=mgnify, bfd=bfd,
+      bfd_is_jackhmmer=db_preset == 'reduced_dbs',
+      template_searcher=template_searcher, template_featurizer=featurizer,
+      use_precomputed_msas=use_precomputed_msas)
+
+
+def _kalign_or_none():
+  """kalign realigns hits whose sequence differs from their mmCIF's; without
+  the binary such hits are skipped."""
+  try:
+    return kalign.Kalign()
+  except subprocess_tool.ToolError:
+    return None

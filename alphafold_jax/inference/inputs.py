@@ -1,0 +1,145 @@
+"""Checks of a run's inputs, done before any search or model runs.
+
+Each failure raises InputError with a message that names the file or flag
+at fault: an empty or unreadable FASTA, letters that are not amino acids, a
+missing database or parameter file, a sequence too long for the memory
+available.
+"""
+from __future__ import annotations
+
+import os
+from typing import Mapping, Optional, Sequence, Tuple
+
+import jax
+import ml_collections
+
+from alphafold_jax.data import parsers
+
+# Bytes per float32 activation.
+_FLOAT_BYTES = 4
+# Pair-sized [N, N, c_z] arrays alive at once at the peak of an Evoformer
+# block (the pair, its normalised copy, the triangle update's projections
+# and gates, the residual update) — an upper estimate.
+_PAIR_COPIES = 12
+# MSA-sized [N_seq, N, c_m] arrays alive at once.
+_MSA_COPIES = 8
+# Distogram and PAE logits: [N, N, 64] each, with their softmax.
+_PAIR_LOGIT_COPIES = 4
+_PAIR_LOGIT_BINS = 64
+# Fraction of the device's memory that a run may plan to use (the rest
+# holds the parameters, XLA's workspace and fragmentation).
+_USABLE_MEMORY_FRACTION = 0.8
+
+
+class InputError(ValueError):
+  """A bad input: the message says which and why."""
+
+
+def read_fasta(path: str) -> Tuple[str, str]:
+  """The (name, sequence) of a single-chain FASTA file.
+
+  Raises:
+    InputError: the file is missing, unreadable, empty, holds no or several
+      sequences, or letters that are not amino acids.
+  """
+  try:
+    with open(path) as f:
+      text = f.read()
+  except (OSError, UnicodeDecodeError) as e:
+    raise InputError(f'Cannot read FASTA file {path}: {e}') from e
+  if not text.strip():
+    raise InputError(f'FASTA file {path} is empty.')
+  try:
+    records = parsers.parse_query_fasta(text, path)
+  except parsers.ParseError as e:
+    raise InputError(str(e)) from e
+  if len(records) != 1:
+    raise InputError(f'{path}: the monomer pipeline predicts one chain per '
+                     f'FASTA file; this one holds {len(records)}.')
+  return records[0]
+
+
+def check_fasta_names(paths: Sequence[str]) -> None:
+  """Outputs go to <output_dir>/<FASTA file stem>: stems must be unique."""
+  stems = [os.path.splitext(os.path.basename(p))[0] for p in paths]
+  duplicates = sorted({s for s in stems if stems.count(s) > 1})
+  if duplicates:
+    raise InputError(f'FASTA file names must be unique (they name the output '
+                     f'folders); repeated: {", ".join(duplicates)}.')
+
+
+def check_paths(paths: Mapping[str, Optional[str]], what: str) -> None:
+  """Each path (by the flag that gave it) must exist.
+
+  A database given as an HH-suite prefix exists when files named
+  '<prefix>_*' do.
+
+  Raises:
+    InputError: naming every flag whose path is unset or missing.
+  """
+  problems = []
+  for flag, path in paths.items():
+    if not path:
+      problems.append(f'--{flag} is not set')
+    elif not (os.path.exists(path) or _has_prefixed_files(path)):
+      problems.append(f'--{flag}: {path} does not exist')
+  if problems:
+    raise InputError(f'Missing {what}: ' + '; '.join(problems) + '.')
+
+
+def _has_prefixed_files(prefix: str) -> bool:
+  directory, base = os.path.split(prefix)
+  directory = directory or '.'
+  return os.path.isdir(directory) and any(
+      name.startswith(base + '_') for name in os.listdir(directory))
+
+
+def estimate_memory_bytes(config: ml_collections.ConfigDict,
+                          num_res: int) -> int:
+  """An upper estimate of the peak activation memory of one prediction.
+
+  Counts the arrays alive at once in an Evoformer block (pair and MSA
+  stacks), the attention logits of one chunk (or of the whole tensor when
+  the model is not chunked), and the pair-shaped head outputs.
+  """
+  evo = config.model.embeddings_and_evoformer
+  data = config.data
+  num_clusters = data.eval.max_msa_clusters
+  num_extra = data.eval.get('max_extra_msa', data.common.max_extra_msa)
+  pair = num_res * num_res * (evo.pair_channel * _PAIR_COPIES +
+                              _PAIR_LOGIT_BINS * _PAIR_LOGIT_COPIES)
+  msa = num_res * (num_clusters * evo.msa_channel +
+                   num_extra * evo.extra_msa_channel) * _MSA_COPIES
+  heads = evo.evoformer.triangle_attention_starting_node.num_head
+  rows = config.model.global_config.get('subbatch_size') or num_res
+  # Triangle attention: for each of `rows` rows, [heads, N, N] logits.
+  attention = min(rows, num_res) * heads * num_res * num_res
+  return int((pair + msa + attention) * _FLOAT_BYTES)
+
+
+def available_memory_bytes() -> int:
+  """Memory of the first JAX device (GPU/TPU), or the host's free memory."""
+  device = jax.devices()[0]
+  stats = device.memory_stats() if device.platform != 'cpu' else None
+  if stats and 'bytes_limit' in stats:
+    return int(stats['bytes_limit'])
+  try:
+    with open('/proc/meminfo') as f:
+      for line in f:
+        if line.startswith('MemAvailable:'):
+          return int(line.split()[1]) * 1024
+  except OSError:
+    pass
+  return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def check_memory(config: ml_collections.ConfigDict, num_res: int,
+                 name: str, available: Optional[int] = None) -> None:
+  """Raises InputError when a sequence would not fit in memory."""
+  available = available_memory_bytes() if available is None else available
+  needed = estimate_memory_bytes(config, num_res)
+  if needed > _USABLE_MEMORY_FRACTION * available:
+    raise InputError(
+        f'{name}: {num_res} residues need about {needed / 2**30:.1f} GiB of '
+        f'memory; {available / 2**30:.1f} GiB are available. Use a device '
+        'with more memory or predict a shorter sequence (e.g. a domain).')

@@ -1,0 +1,109 @@
+"""Accuracy of a prediction against an experimental structure.
+
+lDDT-Cα (Mariani et al. 2013, the accuracy measure of Suppl. 1.9.6) and
+TM-score (Zhang & Skolnick 2004) with the superposition search of the
+TM-score program: Kabsch fits on seed fragments, each refined by refitting
+on the residues that lie within a distance cut-off.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from alphafold_jax.losses.lddt import lddt
+
+# TM-score's d0 (Å) never falls below this (the TM-score program's floor
+# for short chains).
+MIN_D0 = 0.5
+# The cut-off that selects residues for refitting is d0 clipped to this
+# range (Å), as in the TM-score program.
+D0_SEARCH_RANGE = (4.5, 8.0)
+# Seeds: fragments of L, L/2, L/4, ... residues down to this length.
+MIN_SEED_LENGTH = 4
+# Refinement rounds per seed.
+MAX_REFINEMENTS = 20
+
+
+def _check(pred: np.ndarray, true: np.ndarray, mask: Optional[np.ndarray]):
+  pred = np.asarray(pred, np.float64)
+  true = np.asarray(true, np.float64)
+  if pred.shape != true.shape or pred.ndim != 2 or pred.shape[1] != 3:
+    raise ValueError(f'Need two [N, 3] point sets, got {pred.shape} and '
+                     f'{true.shape}.')
+  mask = (np.ones(len(pred), bool) if mask is None
+          else np.asarray(mask).astype(bool))
+  return pred, true, mask
+
+
+def lddt_ca(pred_ca: np.ndarray, true_ca: np.ndarray,
+            mask: Optional[np.ndarray] = None) -> float:
+  """lDDT-Cα in [0, 1] (15 Å inclusion radius, no stereochemistry checks).
+
+  Args:
+    pred_ca, true_ca: [N, 3] Cα positions (Å).
+    mask: [N] 1 where the experimental Cα exists.
+  """
+  pred, true, mask = _check(pred_ca, true_ca, mask)
+  # float32: the loss code's dtype (float64 needs jax x64 mode).
+  score = lddt(pred[None].astype(np.float32), true[None].astype(np.float32),
+               mask.astype(np.float32)[None, :, None])
+  return float(np.asarray(score)[0])
+
+
+def kabsch(moving: np.ndarray, target: np.ndarray):
+  """The rotation R and translation t minimising |moving @ R.T + t - target|."""
+  mu_m, mu_t = moving.mean(0), target.mean(0)
+  h = (moving - mu_m).T @ (target - mu_t)
+  u, _, vt = np.linalg.svd(h)
+  d = np.sign(np.linalg.det(vt.T @ u.T))
+  # Reflections are not rigid motions: flip the smallest axis instead.
+  rotation = vt.T @ np.diag([1., 1., d]) @ u.T
+  return rotation, mu_t - mu_m @ rotation.T
+
+
+def tm_d0(num_res: int) -> float:
+  """TM-score's distance scale d0 (Å) for a target of num_res residues."""
+  if num_res <= 15:
+    return MIN_D0
+  return max(MIN_D0, 1.24 * (num_res - 15) ** (1. / 3) - 1.8)
+
+
+def tm_score(pred_ca: np.ndarray, true_ca: np.ndarray,
+             mask: Optional[np.ndarray] = None) -> float:
+  """TM-score in (0, 1] of a predicted chain, normalised by the target length.
+
+  Args:
+    pred_ca, true_ca: [N, 3] Cα positions of the same residues (Å).
+    mask: [N] 1 where the experimental Cα exists.
+  """
+  pred, true, mask = _check(pred_ca, true_ca, mask)
+  pred, true = pred[mask], true[mask]
+  num_res = len(true)
+  if num_res < 3:
+    raise ValueError(f'TM-score needs at least 3 residues, got {num_res}.')
+  d0 = tm_d0(num_res)
+  d_search = float(np.clip(d0, *D0_SEARCH_RANGE))
+  best = 0.
+  length = num_res
+  while True:
+    step = max(1, length // 2)
+    for start in range(0, num_res - length + 1, step):
+      subset = np.arange(start, start + length)
+      for _ in range(MAX_REFINEMENTS):
+        rotation, translation = kabsch(pred[subset], true[subset])
+        dist = np.linalg.norm(pred @ rotation.T + translation - true, axis=-1)
+        best = max(best, float(np.sum(1. / (1. + (dist / d0) ** 2))) / num_res)
+        cutoff = d_search
+        chosen = np.nonzero(dist < cutoff)[0]
+        # Too few close residues to fit a frame: widen the cut-off.
+        while len(chosen) < 3:
+          cutoff += 0.5
+          chosen = np.nonzero(dist < cutoff)[0]
+        if np.array_equal(chosen, subset):
+          break
+        subset = chosen
+    if length <= MIN_SEED_LENGTH:
+      break
+    length = max(MIN_SEED_LENGTH, length // 2)
+  return best

@@ -1,0 +1,96 @@
+"""Model presets of run_alphafold.py and where their parameters come from.
+
+  monomer         model_1..model_5 (Suppl. 1.12, Table 5)
+  monomer_ptm     model_1_ptm..model_5_ptm (with the PAE head, Suppl. 1.9.7)
+  monomer_casp14  model_1..model_5 with 8 ensemble members (Suppl. 1.11.2)
+
+Released parameters are read from <data_dir>/params/params_<model>.npz; a
+training run of ours from its workdir (orbax checkpoint) or from an .npz in
+the released format, with the training config that built it.
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, Mapping
+
+import ml_collections
+
+from alphafold_jax.inference import inputs
+from alphafold_jax.model import load_params
+from alphafold_jax.model import model_config
+
+MODEL_PRESETS = {
+    'monomer': tuple(f'model_{i}' for i in range(1, 6)),
+    'monomer_ptm': tuple(f'model_{i}_ptm' for i in range(1, 6)),
+    'monomer_casp14': tuple(f'model_{i}' for i in range(1, 6)),
+}
+# CASP14 ran eight ensemble members per recycling iteration (Suppl. 1.11.2).
+CASP14_NUM_ENSEMBLE = 8
+# The name of the single model of a --checkpoint run.
+CHECKPOINT_MODEL_NAME = 'model_checkpoint'
+
+
+def preset_configs(model_preset: str) -> Dict[str, ml_collections.ConfigDict]:
+  """{model name: full config} of a preset."""
+  if model_preset not in MODEL_PRESETS:
+    raise inputs.InputError(f'Unknown --model_preset {model_preset!r}; '
+                            f'expected one of {", ".join(MODEL_PRESETS)}.')
+  configs = {}
+  for name in MODEL_PRESETS[model_preset]:
+    config = model_config(name)
+    if model_preset == 'monomer_casp14':
+      config.data.eval.num_ensemble = CASP14_NUM_ENSEMBLE
+    configs[name] = config
+  return configs
+
+
+def params_path(data_dir: str, model_name: str) -> str:
+  return os.path.join(data_dir, 'params', f'params_{model_name}.npz')
+
+
+def check_params_files(data_dir: str, model_names) -> None:
+  """Raises InputError naming every missing released parameter file."""
+  missing = [params_path(data_dir, n) for n in model_names
+             if not os.path.isfile(params_path(data_dir, n))]
+  if missing:
+    raise inputs.InputError(
+        'Missing parameter files (--data_dir must hold params/'
+        'params_<model>.npz, the released AlphaFold2 weights): ' +
+        ', '.join(missing) + '.')
+
+
+def load_released_params(data_dir: str, model_name: str,
+                         config: ml_collections.ConfigDict) -> Mapping:
+  return load_params(params_path(data_dir, model_name), config=config)
+
+
+def load_checkpoint_params(checkpoint: str,
+                           config: ml_collections.ConfigDict) -> Mapping:
+  """Parameters of a training run: a workdir of train/train.py (the EMA
+  parameters of its latest checkpoint) or a released-format .npz.
+
+  Raises:
+    InputError: the checkpoint does not exist or does not fit the config.
+  """
+  if not os.path.exists(checkpoint):
+    raise inputs.InputError(f'--checkpoint: {checkpoint} does not exist.')
+  if os.path.isdir(checkpoint):
+    # Imported here: orbax is needed only for training checkpoints.
+    from alphafold_jax.training import checkpoint as checkpoint_lib  # pylint: disable=g-import-not-at-top
+    from alphafold_jax.model import params as params_lib  # pylint: disable=g-import-not-at-top
+    try:
+      params = checkpoint_lib.load_params_from_workdir(checkpoint)
+    except FileNotFoundError as e:
+      raise inputs.InputError(f'--checkpoint: {e}') from e
+    flat = params_lib.haiku_to_flat(params)
+    try:
+      params_lib.check_params({k: v.shape for k, v in flat.items()},
+                              params_lib.param_shapes(config), checkpoint)
+    except ValueError as e:
+      raise inputs.InputError(f'--checkpoint does not fit '
+                              f'--checkpoint_config: {e}') from e
+    return params
+  try:
+    return load_params(checkpoint, config=config)
+  except ValueError as e:
+    raise inputs.InputError(f'--checkpoint: {e}') from e

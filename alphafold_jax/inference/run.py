@@ -1,0 +1,156 @@
+"""A whole run of run_alphafold.py: every input checked, then each target.
+
+`run(options)` checks every input first (FASTA files, sequence lengths
+against memory, parameter files, databases), so that a bad input fails in
+seconds rather than after hours of searches; then it loads the models once
+and predicts each FASTA file in turn.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import Any, Dict, Optional, Sequence
+
+import ml_collections
+
+from alphafold_jax.inference import databases as databases_lib
+from alphafold_jax.inference import inputs
+from alphafold_jax.inference import models
+from alphafold_jax.inference import predict
+from alphafold_jax.inference import runner as runner_lib
+from alphafold_jax.inference.relax import AmberRelaxation
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+  """The settings of a run (run_alphafold.py's flags, same names).
+
+  checkpoint/checkpoint_config replace the released parameters of
+  model_preset by one model of ours: a training workdir or .npz, and the
+  training config that built it.
+  """
+  fasta_paths: Sequence[str]
+  output_dir: str
+  data_dir: Optional[str] = None
+  model_preset: str = 'monomer'
+  databases: databases_lib.DatabasePaths = databases_lib.DatabasePaths()
+  db_preset: str = 'full_dbs'
+  max_template_date: Optional[str] = None
+  use_precomputed_msas: bool = False
+  models_to_relax: str = 'best'
+  random_seed: int = 0
+  benchmark: bool = False
+  num_recycle: Optional[int] = None
+  recycle_early_stop_tolerance: float = 0.
+  checkpoint: Optional[str] = None
+  checkpoint_config: Optional[ml_collections.ConfigDict] = None
+  save_embeddings: bool = False
+  use_gpu_relax: bool = True
+  use_buckets: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+  fasta_path: str
+  name: str
+  sequence: str
+
+
+def _model_configs(options: RunOptions
+                   ) -> Dict[str, ml_collections.ConfigDict]:
+  if options.checkpoint:
+    if options.checkpoint_config is None:
+      raise inputs.InputError('--checkpoint needs --checkpoint_config, the '
+                              'training config the checkpoint was made with.')
+    configs = {models.CHECKPOINT_MODEL_NAME: options.checkpoint_config}
+  else:
+    configs = models.preset_configs(options.model_preset)
+  return {name: runner_lib.configure(
+      config, options.num_recycle, options.recycle_early_stop_tolerance)
+          for name, config in configs.items()}
+
+
+def check_inputs(options: RunOptions) -> tuple:
+  """Every check of the run, before any heavy work.
+
+  Returns:
+    (targets, {model name: config}).
+
+  Raises:
+    InputError: the first bad input found, explained.
+  """
+  if not options.fasta_paths:
+    raise inputs.InputError('--fasta_paths names no FASTA file.')
+  if options.models_to_relax not in predict.MODELS_TO_RELAX:
+    raise inputs.InputError(
+        f'--models_to_relax must be one of {", ".join(predict.MODELS_TO_RELAX)}'
+        f', got {options.models_to_relax!r}.')
+  inputs.check_fasta_names(options.fasta_paths)
+  targets = []
+  for path in options.fasta_paths:
+    _, sequence = inputs.read_fasta(path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    targets.append(_Target(path, name, sequence))
+
+  configs = _model_configs(options)
+  available = inputs.available_memory_bytes()
+  for target in targets:
+    for config in configs.values():
+      inputs.check_memory(config, len(target.sequence), target.fasta_path,
+                          available)
+
+  if options.checkpoint:
+    if not os.path.exists(options.checkpoint):
+      raise inputs.InputError(f'--checkpoint: {options.checkpoint} does not '
+                              'exist.')
+  else:
+    if not options.data_dir:
+      raise inputs.InputError('--data_dir is not set (it holds params/'
+                              'params_<model>.npz); or use --checkpoint.')
+    models.check_params_files(options.data_dir, configs)
+
+  use_templates = any(c.data.common.use_templates for c in configs.values())
+  for target in targets:
+    databases_lib.searches_to_run(
+        options.databases, options.db_preset,
+        os.path.join(options.output_dir, target.name, 'msas'),
+        options.use_precomputed_msas, use_templates)
+  return targets, configs
+
+
+def run(options: RunOptions) -> Dict[str, Any]:
+  """Checks the inputs, then predicts every FASTA file.
+
+  Returns:
+    {target name: predict_structure's result}.
+  """
+  targets, configs = check_inputs(options)
+  runners = {}
+  for name, config in configs.items():
+    if options.checkpoint:
+      params = models.load_checkpoint_params(options.checkpoint, config)
+    else:
+      params = models.load_released_params(options.data_dir, name, config)
+    runners[name] = runner_lib.ModelRunner(config, params,
+                                           use_buckets=options.use_buckets)
+    logging.info('Loaded %s: %s', name, runner_lib.config_summary(config))
+  relaxer = (AmberRelaxation(use_gpu=options.use_gpu_relax)
+             if options.models_to_relax != 'none' else None)
+  use_templates = any(c.data.common.use_templates for c in configs.values())
+
+  results = {}
+  for target in targets:
+    logging.info('Predicting %s (%d residues)', target.name,
+                 len(target.sequence))
+    data_pipeline = databases_lib.make_data_pipeline(
+        options.databases, options.db_preset,
+        os.path.join(options.output_dir, target.name, 'msas'),
+        options.use_precomputed_msas, use_templates,
+        options.max_template_date)
+    results[target.name] = predict.predict_structure(
+        target.fasta_path, target.name, options.output_dir, data_pipeline,
+        runners, relaxer, models_to_relax=options.models_to_relax,
+        random_seed=options.random_seed, benchmark=options.benchmark,
+        save_embeddings=options.save_embeddings)
+  return results

@@ -1,0 +1,160 @@
+"""Running one AlphaFold2 model: features in, numpy outputs with confidence out.
+
+`ModelRunner` plays the part of the released RunModel: it processes raw
+features with its config, pads them to a length bucket, runs the network
+(Suppl. Alg. 2, with recycling) under `jax.jit`, slices the outputs back to
+the real residues and adds the confidence metrics (Suppl. 1.9.6-1.9.7).
+Runners whose network configs are equal share one jitted function, so the
+models of a preset reuse compiled programs wherever their shapes agree.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable, Dict, Mapping, Optional
+
+import haiku as hk
+import jax
+import ml_collections
+import numpy as np
+
+from alphafold_jax.common import confidence
+from alphafold_jax.data.features import process_features
+from alphafold_jax.inference import padding
+from alphafold_jax.model import AlphaFold
+
+# Structure-module outputs kept in the results (those of the released
+# inference mode); the per-layer trajectory and side-chain frames are
+# training-time intermediates.
+_STRUCTURE_OUTPUTS = ('final_atom_positions', 'final_atom_mask')
+
+# {network config JSON: jitted apply}, shared by every runner.
+_APPLY_CACHE: Dict[str, Callable] = {}
+
+
+def configure(config: ml_collections.ConfigDict,
+              num_recycle: Optional[int] = None,
+              recycle_early_stop_tolerance: Optional[float] = None
+              ) -> ml_collections.ConfigDict:
+  """A copy of a full (data + model) config with inference overrides.
+
+  Args:
+    config: a preset's config (`model_config`) or a training config.
+    num_recycle: recycling iterations (data and model both read it); the
+      config's own when None.
+    recycle_early_stop_tolerance: mean Cα movement (Å) between recycling
+      iterations below which recycling stops; 0 runs every iteration.
+  """
+  config = copy.deepcopy(config)
+  if num_recycle is not None:
+    if num_recycle < 0:
+      raise ValueError(f'num_recycle must be >= 0, got {num_recycle}.')
+    config.data.common.num_recycle = num_recycle
+    config.model.num_recycle = num_recycle
+  if recycle_early_stop_tolerance is not None:
+    if recycle_early_stop_tolerance < 0:
+      raise ValueError('recycle_early_stop_tolerance must be >= 0, got '
+                       f'{recycle_early_stop_tolerance}.')
+    with config.model.unlocked():
+      config.model.recycle_early_stop_tolerance = float(
+          recycle_early_stop_tolerance)
+  with config.model.global_config.unlocked():
+    # Inference: no dropout anywhere.
+    config.model.global_config.deterministic = True
+  return config
+
+
+def _jitted_apply(model_config: ml_collections.ConfigDict) -> Callable:
+  key = model_config.to_json(sort_keys=True)
+  if key not in _APPLY_CACHE:
+    def forward(batch):
+      return AlphaFold(model_config)(
+          batch, is_training=False, compute_loss=False,
+          ensemble_representations=False, return_representations=True)
+    _APPLY_CACHE[key] = jax.jit(hk.transform(forward).apply)
+  return _APPLY_CACHE[key]
+
+
+def confidence_metrics(outputs: Mapping[str, Any]) -> Dict[str, Any]:
+  """pLDDT, and for pTM models PAE and pTM, of unpadded outputs.
+
+  Returns:
+    plddt [N] (0-100); ranking_confidence (pTM for pTM models, else mean
+    pLDDT); with the PAE head also predicted_aligned_error [N, N] (Å),
+    max_predicted_aligned_error, aligned_confidence_probs and ptm.
+  """
+  plddt = np.asarray(confidence.compute_plddt(
+      outputs['predicted_lddt']['logits']))
+  metrics = {'plddt': plddt, 'ranking_confidence': float(np.mean(plddt))}
+  if 'predicted_aligned_error' in outputs:
+    pae = outputs['predicted_aligned_error']
+    metrics.update({k: np.asarray(v) for k, v in (
+        confidence.compute_predicted_aligned_error(
+            pae['logits'], pae['breaks']).items())})
+    ptm = float(confidence.predicted_tm_score(pae['logits'], pae['breaks']))
+    metrics['ptm'] = np.asarray(ptm)
+  return metrics
+
+
+class ModelRunner:
+  """One model (config + parameters) ready to predict.
+
+  Attributes:
+    config: the full config (see `configure`).
+    params: Haiku parameters.
+    use_buckets: pad residues to `padding.RESIDUE_BUCKETS` sizes.
+  """
+
+  def __init__(self, config: ml_collections.ConfigDict,
+               params: Mapping[str, Mapping[str, np.ndarray]],
+               use_buckets: bool = True):
+    self.config = config
+    self.params = params
+    self.use_buckets = use_buckets
+    self._apply = _jitted_apply(config.model)
+
+  def process_features(self, raw_features: Mapping[str, np.ndarray],
+                       random_seed: int) -> Dict[str, np.ndarray]:
+    """The model's batch (MSA sampling and masking seeded by random_seed)."""
+    return process_features(raw_features, self.config, mode='eval',
+                            random_seed=random_seed)
+
+  def padded_size(self, num_res: int) -> int:
+    return padding.bucket_size(num_res) if self.use_buckets else num_res
+
+  def predict(self, batch: Mapping[str, np.ndarray], random_seed: int
+              ) -> Dict[str, Any]:
+    """Runs the network on a processed batch.
+
+    Args:
+      batch: `process_features` output (leading ensemble axis).
+      random_seed: seed of the network's random key.
+
+    Returns:
+      Numpy outputs for the real residues only: the heads' logits,
+      structure_module/{final_atom_positions, final_atom_mask},
+      representations/*, num_recycles, and the confidence metrics of
+      `confidence_metrics`.
+    """
+    num_res = int(batch['aatype'].shape[-1])
+    padded_num_res = self.padded_size(num_res)
+    padded = padding.pad_batch(batch, self.config.data.eval.feat,
+                               padded_num_res)
+    outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
+                          padded)
+    outputs = jax.tree_util.tree_map(np.asarray, outputs)
+    outputs = dict(outputs)
+    outputs['structure_module'] = {
+        k: outputs['structure_module'][k] for k in _STRUCTURE_OUTPUTS}
+    outputs = padding.unpad_outputs(outputs, num_res, padded_num_res)
+    outputs.update(confidence_metrics(outputs))
+    return outputs
+
+
+def config_summary(config: ml_collections.ConfigDict) -> str:
+  """One line describing a network's size, for logs."""
+  evo = config.model.embeddings_and_evoformer
+  return json.dumps({
+      'evoformer_blocks': evo.evoformer_num_block,
+      'msa_channel': evo.msa_channel, 'pair_channel': evo.pair_channel,
+      'num_recycle': config.model.num_recycle})

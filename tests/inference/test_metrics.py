@@ -1,0 +1,59 @@
+"""lDDT-Cα and TM-score against known cases."""
+import numpy as np
+import pytest
+
+from alphafold_jax.common import protein
+from alphafold_jax.common import residue_constants
+from alphafold_jax.inference import metrics
+from tests.inference.conftest import DEMO_PDB
+
+CA = residue_constants.atom_order['CA']
+
+
+@pytest.fixture(scope='module')
+def ca():
+  with open(DEMO_PDB) as f:
+    prot = protein.from_pdb_string(f.read())
+  return prot.atom_positions[:, CA]
+
+
+def _rotation(seed):
+  q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+  return q * np.linalg.det(q)
+
+
+def test_identical_structures_score_one(ca):
+  moved = ca @ _rotation(0).T + np.array([5., -3., 12.])
+  assert metrics.tm_score(moved, ca) == pytest.approx(1.)
+  assert metrics.lddt_ca(moved, ca) == pytest.approx(1.)
+
+
+def test_scores_fall_with_noise(ca):
+  rng = np.random.default_rng(1)
+  small = ca + rng.normal(scale=0.5, size=ca.shape)
+  large = ca + rng.normal(scale=4., size=ca.shape)
+  assert metrics.tm_score(large, ca) < metrics.tm_score(small, ca) < 1.
+  assert metrics.lddt_ca(large, ca) < metrics.lddt_ca(small, ca) < 1.
+
+
+def test_unrelated_structure_scores_low(ca):
+  random_walk = np.cumsum(
+      np.random.default_rng(2).normal(size=ca.shape), axis=0) * 2.2
+  assert metrics.tm_score(random_walk, ca) < 0.3
+
+
+def test_mirror_image_is_not_superposable(ca):
+  assert metrics.tm_score(ca * np.array([1., 1., -1.]), ca) < 0.6
+
+
+def test_mask_drops_residues(ca):
+  wrong = ca.copy()
+  wrong[:10] += 30.
+  mask = np.ones(len(ca))
+  mask[:10] = 0
+  assert metrics.tm_score(wrong, ca, mask) == pytest.approx(1.)
+
+
+def test_d0_floor():
+  assert metrics.tm_d0(10) == metrics.MIN_D0
+  assert metrics.tm_d0(100) == pytest.approx(1.24 * 85 ** (1 / 3) - 1.8)

@@ -1,0 +1,95 @@
+"""ModelRunner: bucketed padding equals the unpadded run; embeddings hold
+the real residues only; compiled programs are shared by equal configs."""
+import numpy as np
+import pytest
+
+from alphafold_jax.inference import padding
+from alphafold_jax.inference import runner as runner_lib
+from alphafold_jax.model import load_params
+from tests.inference.conftest import raw_features_from_a3m
+
+# A length whose bucket is larger, so the padded run really pads.
+NUM_RES = 40
+SEED = 0
+# Float32 rounding differs between program shapes (summation order).
+POSITION_ATOL = 1e-3
+LOGIT_ATOL = 1e-3
+
+
+@pytest.fixture(scope='module')
+def runs(tiny_config, tiny_params_path):
+  config = runner_lib.configure(tiny_config)
+  params = load_params(tiny_params_path, config=config)
+  bucketed = runner_lib.ModelRunner(config, params, use_buckets=True)
+  exact = runner_lib.ModelRunner(config, params, use_buckets=False)
+  batch = bucketed.process_features(raw_features_from_a3m(NUM_RES), SEED)
+  return {'bucketed': bucketed.predict(batch, SEED),
+          'exact': exact.predict(batch, SEED),
+          'padded_size': bucketed.padded_size(NUM_RES)}
+
+
+def test_bucket_sizes():
+  assert padding.bucket_size(1) == padding.RESIDUE_BUCKETS[0]
+  assert padding.bucket_size(NUM_RES) == 64
+  assert padding.bucket_size(64) == 64
+  last = padding.RESIDUE_BUCKETS[-1]
+  assert padding.bucket_size(last + 1) % padding.LARGE_BUCKET_STEP == 0
+  assert padding.bucket_size(last + 1) > last
+
+
+def test_padding_gives_the_unpadded_structure(runs):
+  assert runs['padded_size'] > NUM_RES
+  bucketed, exact = runs['bucketed'], runs['exact']
+  for key in ('final_atom_positions', 'final_atom_mask'):
+    assert bucketed['structure_module'][key].shape[0] == NUM_RES
+    np.testing.assert_allclose(bucketed['structure_module'][key],
+                               exact['structure_module'][key],
+                               atol=POSITION_ATOL)
+  np.testing.assert_allclose(bucketed['plddt'], exact['plddt'],
+                             atol=LOGIT_ATOL)
+  np.testing.assert_allclose(bucketed['predicted_aligned_error'],
+                             exact['predicted_aligned_error'],
+                             atol=LOGIT_ATOL)
+  np.testing.assert_allclose(bucketed['distogram']['logits'],
+                             exact['distogram']['logits'], atol=LOGIT_ATOL)
+  assert int(bucketed['num_recycles']) == int(exact['num_recycles'])
+
+
+def test_outputs_hold_real_residues_only(runs, tiny_config):
+  out = runs['bucketed']
+  evo = tiny_config.model.embeddings_and_evoformer
+  reps = out['representations']
+  assert reps['single'].shape == (NUM_RES, evo.seq_channel)
+  assert reps['pair'].shape == (NUM_RES, NUM_RES, evo.pair_channel)
+  assert out['plddt'].shape == (NUM_RES,)
+  assert out['predicted_aligned_error'].shape == (NUM_RES, NUM_RES)
+  assert out['masked_msa']['logits'].shape[1] == NUM_RES
+  assert 0. < float(out['ptm']) <= 1.
+  assert np.all((out['plddt'] >= 0) & (out['plddt'] <= 100))
+
+
+def test_equal_configs_share_compiled_code(tiny_config):
+  a = runner_lib.configure(tiny_config)
+  b = runner_lib.configure(tiny_config)
+  c = runner_lib.configure(tiny_config, num_recycle=0)
+  assert runner_lib._jitted_apply(a.model) is runner_lib._jitted_apply(b.model)
+  assert runner_lib._jitted_apply(a.model) is not runner_lib._jitted_apply(
+      c.model)
+
+
+def test_configure_does_not_touch_its_input(tiny_config):
+  before = tiny_config.to_json()
+  runner_lib.configure(tiny_config, num_recycle=5,
+                       recycle_early_stop_tolerance=0.5)
+  assert tiny_config.to_json() == before
+
+
+def test_early_stop_tolerance_stops_recycling(tiny_config, tiny_params_path):
+  # Any movement is below an enormous tolerance: one recycle is run, then
+  # recycling stops.
+  config = runner_lib.configure(tiny_config, num_recycle=3,
+                                recycle_early_stop_tolerance=1e6)
+  params = load_params(tiny_params_path, config=config)
+  runner = runner_lib.ModelRunner(config, params)
+  batch = runner.process_features(raw_features_from_a3m(NUM_RES), SEED)
+  assert int(runner.predict(batch, SEED)['num_recycles']) == 1
