@@ -208,15 +208,20 @@ def _check_aligned_lengths(sequences: Sequence[str],
           f'the query has {len(sequences[0])}.')
 
 
-def _stockholm_rows(text: str) -> Tuple[List[str], List[str]]:
-  """Names and gapped rows of a Stockholm text, blocks concatenated."""
+def _stockholm_rows(text: str, dots_as_gaps: bool
+                    ) -> Tuple[List[str], List[str]]:
+  """Names and rows of a Stockholm text, blocks concatenated; '.' (padding
+  of insert columns) becomes '-' when `dots_as_gaps`."""
   rows = {}
   for line in text.splitlines():
     line = line.strip()
     if not line or line.startswith('#') or line == '//':
       continue
-    name, row = line.split(maxsplit=1) if ' ' in line else (line, '')
-    rows[name] = rows.get(name, '') + row.strip()
+    fields = line.split()
+    row = ''.join(fields[1:])
+    if dots_as_gaps:
+      row = row.replace('.', _GAP)
+    rows[fields[0]] = rows.get(fields[0], '') + row
   return list(rows), list(rows.values())
 
 
@@ -237,7 +242,7 @@ def parse_stockholm(text: str, source: str = '<string>') -> Msa:
   Raises:
     ParseError: no sequences, or rows of differing length.
   """
-  names, rows = _stockholm_rows(text.replace('.', _GAP))
+  names, rows = _stockholm_rows(text, dots_as_gaps=True)
   if not rows:
     raise ParseError(f'{source}: no sequences in the Stockholm alignment.')
   _check_aligned_lengths(rows, names, source)
@@ -262,7 +267,7 @@ def stockholm_to_a3m(text: str, source: str = '<string>',
   """Rewrites a Stockholm alignment as A3M (insert-column residues in
   lower case, gaps in insert columns removed), keeping at most
   `max_sequences` rows. Used to hand jackhmmer output to HHsearch."""
-  names, rows = _stockholm_rows(text.replace('.', _GAP))
+  names, rows = _stockholm_rows(text, dots_as_gaps=True)
   if not rows:
     raise ParseError(f'{source}: no sequences in the Stockholm alignment.')
   _check_aligned_lengths(rows, names, source)
@@ -359,7 +364,7 @@ def parse_hmmsearch_stockholm(text: str, query_sequence: str,
   Returns:
     One TemplateHit per row, in output order, with query-length alignments.
   """
-  names, rows = _stockholm_rows(text)
+  names, rows = _stockholm_rows(text, dots_as_gaps=False)
   hits = []
   for index, (name, row) in enumerate(zip(names, rows), start=1):
     match = re.search(r'/(\d+)-(\d+)$', name)

@@ -96,6 +96,12 @@ def test_parse_stockholm_insert_columns():
                                  (0, 0, 0, 0, 1, 0, 0))
 
 
+def test_stockholm_names_keep_their_dots():
+  msa = parsers.parse_stockholm('q MK.V\nUniRef90_X1.2/3-5 MKAV\n')
+  assert msa.descriptions == ('q', 'UniRef90_X1.2/3-5')
+  assert msa.sequences == ('MKV', 'MKV') and msa.deletion_matrix[1] == (0, 0, 1)
+
+
 def test_stockholm_to_a3m_round_trip():
   a3m = parsers.stockholm_to_a3m(STOCKHOLM, max_sequences=2)
   assert a3m.splitlines()[1::2] == ['MKLVAGG', 'MKaaLVAGA']
