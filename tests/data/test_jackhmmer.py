@@ -45,3 +45,11 @@ def test_jackhmmer_errors(tmp_path):
   empty.write_text('')
   with pytest.raises(ValueError, match='empty.fasta'):
     jackhmmer.Jackhmmer(str(empty)).query('MKV')
+
+
+def test_jackhmmer_without_hits_returns_the_query_alone():
+  query = 'YKNILTLISVNNDNFENYFRKIFLDVRSSGSKKTTINVFTEIQYQ'
+  sto = jackhmmer.Jackhmmer(str(TESTDATA / 'pdb_chains.fasta'),
+                            cpus=1).query(query)
+  msa = parsers.parse_stockholm(sto)
+  assert msa.sequences == (query,)

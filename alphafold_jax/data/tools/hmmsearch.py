@@ -62,12 +62,13 @@ class Hmmsearch:
     builder = pyhmmer.plan7.Builder(alphabet, architecture='hand')
     hmm, _, _ = builder.build_msa(text_msa.digitize(alphabet),
                                   pyhmmer.plan7.Background(alphabet))
+    # The database is streamed from disk.
     with pyhmmer.easel.SequenceFile(self.database_path, digital=True,
                                     alphabet=alphabet) as database:
-      targets = database.read_block()
-    hits = next(iter(pyhmmer.hmmer.hmmsearch(
-        hmm, targets, cpus=self.cpus, F1=FILTER_P, F2=FILTER_P, F3=FILTER_P,
-        E=E_VALUE, incE=E_VALUE, domE=E_VALUE, incdomE=E_VALUE)))
+      hits = next(iter(pyhmmer.hmmer.hmmsearch(
+          hmm, database, cpus=self.cpus, F1=FILTER_P, F2=FILTER_P,
+          F3=FILTER_P, E=E_VALUE, incE=E_VALUE, domE=E_VALUE,
+          incdomE=E_VALUE)))
     if not len(hits.included):
       return '# STOCKHOLM 1.0\n//\n'
     stream = io.BytesIO()

@@ -68,25 +68,21 @@ class Jackhmmer:
       domain that passes the inclusion threshold, as jackhmmer's -A output.
 
     Raises:
-      ValueError: an empty query or a database with no protein sequences.
+      ValueError: an empty query or an empty database file.
     """
     if not sequence:
       raise ValueError('jackhmmer: empty query sequence.')
     alphabet = pyhmmer.easel.Alphabet.amino()
     query = pyhmmer.easel.TextSequence(
         name=name.encode(), sequence=sequence).digitize(alphabet)
-    try:
-      with pyhmmer.easel.SequenceFile(self.database_path, digital=True,
-                                      alphabet=alphabet) as database:
-        targets = database.read_block()
-    except (ValueError, EOFError) as e:
-      raise ValueError(f'jackhmmer: cannot read the database '
-                       f'{self.database_path}: {e}') from e
-    if not len(targets):
+    if not os.path.getsize(self.database_path):
       raise ValueError(f'jackhmmer: no sequences in {self.database_path}.')
-    result = next(iter(pyhmmer.hmmer.jackhmmer(
-        query, targets, max_iterations=self.n_iter, cpus=self.cpus,
-        **self._options)))
+    # The database is streamed from disk, once per iteration.
+    with pyhmmer.easel.SequenceFile(self.database_path, digital=True,
+                                    alphabet=alphabet) as database:
+      result = next(iter(pyhmmer.hmmer.jackhmmer(
+          query, database, max_iterations=self.n_iter, cpus=self.cpus,
+          **self._options)))
     stream = io.BytesIO()
     result.msa.write(stream, 'stockholm')
     return stream.getvalue().decode()
