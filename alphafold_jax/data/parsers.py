@@ -74,11 +74,13 @@ class TemplateHit:
     sum_probs: sum of the posterior probabilities of the aligned columns
       (Suppl. 1.2.3), None where the tool does not report it.
     query: aligned query segment (with '-').
-    hit_sequence: aligned hit segment (with '-'), same length as `query`.
-    indices_query: [len(query)] 0-based query residue index per alignment
-      column, -1 at query gaps.
-    indices_hit: [len(query)] 0-based hit residue index per column, -1 at hit
-      gaps.
+    hit_sequence: aligned hit segment (with '-'): for HHR hits the same
+      length as `query`; for hmmsearch hits it also holds the residues the
+      hit inserts between query columns (upper case).
+    indices_query: [N_col] 0-based query residue index per alignment column,
+      -1 at query gaps.
+    indices_hit: [N_col] 0-based hit residue index per column (in the
+      template chain's numbering), -1 at hit gaps.
   """
   index: int
   name: str
@@ -352,7 +354,8 @@ def parse_hmmsearch_stockholm(text: str, query_sequence: str,
   The profile's match states are the query's residues, so in each row
   upper-case letters and '-' are aligned to successive query residues,
   lower-case letters are hit residues inserted between them and '.' is
-  padding. Row names are 'PDBID_CHAIN/start-end' (1-based range of the hit
+  padding. The hit's sequence keeps its insertions (so that without gaps it
+  is a contiguous piece of the template chain). Row names are 'PDBID_CHAIN/start-end' (1-based range of the hit
   within the template chain). hmmsearch reports no sum of probabilities:
   sum_probs is 0.
 
@@ -369,27 +372,25 @@ def parse_hmmsearch_stockholm(text: str, query_sequence: str,
   for index, (name, row) in enumerate(zip(names, rows), start=1):
     match = re.search(r'/(\d+)-(\d+)$', name)
     counter = int(match.group(1)) - 1 if match else 0
-    aligned, indices_hit = [], []
+    indices_hit = []
     for residue in row:
       if residue == '.':
         continue
       if residue.islower():
         counter += 1
       elif residue == _GAP:
-        aligned.append(_GAP)
         indices_hit.append(-1)
       else:
-        aligned.append(residue)
         indices_hit.append(counter)
         counter += 1
-    if len(aligned) != len(query_sequence):
+    if len(indices_hit) != len(query_sequence):
       raise ParseError(
-          f'{source}: hit {name!r} has {len(aligned)} match columns, the '
+          f'{source}: hit {name!r} has {len(indices_hit)} match columns, the '
           f'query has {len(query_sequence)} residues.')
     hits.append(TemplateHit(
         index=index, name=name.split('/')[0],
-        aligned_cols=sum(r != _GAP for r in aligned), sum_probs=0.0,
-        query=query_sequence, hit_sequence=''.join(aligned),
+        aligned_cols=sum(i > -1 for i in indices_hit), sum_probs=0.0,
+        query=query_sequence, hit_sequence=row.replace('.', '').upper(),
         indices_query=tuple(range(len(query_sequence))),
         indices_hit=tuple(indices_hit)))
   return hits

@@ -123,7 +123,7 @@ def test_parse_hhr():
 def test_parse_hmmsearch_stockholm():
   text = ('# STOCKHOLM 1.0\n1abc_A/3-9 MKa.LV-\n2xyz_B/1-4 -K..LVA\n//\n')
   hits = parsers.parse_hmmsearch_stockholm(text, 'MKLVA')
-  assert hits[0].name == '1abc_A' and hits[0].hit_sequence == 'MKLV-'
+  assert hits[0].name == '1abc_A' and hits[0].hit_sequence == 'MKALV-'
   assert hits[0].indices_hit == (2, 3, 5, 6, -1)
   assert hits[1].indices_hit == (-1, 0, 1, 2, 3)
   assert hits[1].aligned_cols == 4

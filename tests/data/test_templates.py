@@ -181,3 +181,19 @@ def test_mmcif_modified_residue_maps_to_parent():
   np.testing.assert_allclose(positions[3, sd], [2.504, 2.044, -0.089],
                              atol=1e-3)
   assert mask[3, sd] == 1 and mask[3, cd] == 0
+
+
+def test_hmmsearch_hit_with_insertion_maps_around_it(bpti):
+  """The template inserts residue 20 between query residues 19 and 20."""
+  seqres = bpti.chain_to_seqres['A']
+  query = _mutate(seqres[:20] + seqres[21:], {5, 30, 40})
+  row = seqres[:20] + seqres[20].lower() + seqres[21:]
+  sto = f'# STOCKHOLM 1.0\n5pti_A/1-{len(seqres)} {row}\n//\n'
+  hits = parsers.parse_hmmsearch_stockholm(sto, query)
+  featurizer = templates.TemplateFeaturizer(MMCIF_DIR, '2020-01-01')
+  result = featurizer.get_templates(query, hits)
+  assert not result.errors
+  positions, _ = mmcif_lib.get_atom_positions(bpti, 'A')
+  np.testing.assert_array_equal(
+      result.features['template_all_atom_positions'][0],
+      np.concatenate([positions[:20], positions[21:]]))
