@@ -13,6 +13,7 @@ from alphafold_jax import model
 from alphafold_jax.model import params as model_params
 
 from alphafold_jax.data import features as features_lib
+from alphafold_jax.data import mmcif
 from alphafold_jax.data import parsers
 from alphafold_jax.data import pipeline
 from alphafold_jax.data import templates
@@ -130,3 +131,36 @@ def test_features_feed_the_model(raw_features, golden_dir):
   assert positions.shape == (len(raw_features['aatype']), 37, 3)
   assert np.all(np.isfinite(positions))
   assert np.all(np.isfinite(np.asarray(outputs['predicted_lddt']['logits'])))
+
+
+def test_pipeline_finds_a_template(tmp_path, golden_dir):
+  """A BPTI variant: jackhmmer finds nothing but the query; hmmsearch finds
+  5PTI in the seqres database; its coordinates become template features."""
+  structure = mmcif.read(str(TESTDATA / 'mmcif' / '5PTI.cif.gz'))
+  seqres = structure.chain_to_seqres['A']
+  query = ''.join('A' if i % 9 == 4 else r for i, r in enumerate(seqres))
+  fasta = tmp_path / 'bpti.fasta'
+  fasta.write_text(f'>bpti_variant\n{query}\n')
+  database = tmp_path / 'seqres.fasta'
+  database.write_text(f'>5pti_A mol:protein length:{len(seqres)}\n{seqres}\n'
+                      + (TESTDATA / 'pdb_chains.fasta').read_text())
+  raw = pipeline.DataPipeline(
+      uniref90=jackhmmer.Jackhmmer(str(TESTDATA / 'pdb_chains.fasta'), cpus=1),
+      template_searcher=hmmsearch.Hmmsearch(str(database), cpus=1),
+      template_featurizer=templates.TemplateFeaturizer(
+          str(TESTDATA / 'mmcif'), '2021-01-01')).process(str(fasta),
+                                                           str(tmp_path))
+  assert raw['msa'].shape == (1, len(query))
+  assert raw['template_domain_names'].tolist() == [b'5pti_A']
+  assert (tmp_path / 'pdb_hits.sto').exists()
+  with open(golden_dir / 'small' / 'config.json') as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  batch = features_lib.process_features(raw, config)
+  np.testing.assert_array_equal(batch['template_mask'][:, 0], 1)
+  positions, mask = mmcif.get_atom_positions(structure, 'A')
+  np.testing.assert_allclose(batch['template_all_atom_positions'][0, 0],
+                             positions)
+  np.testing.assert_array_equal(batch['template_aatype'][0, 0],
+                                np.argmax(pipeline.make_sequence_features(
+                                    seqres, '')['aatype'], -1))
+  assert batch['template_pseudo_beta_mask'][0, 0].sum() == len(seqres)
