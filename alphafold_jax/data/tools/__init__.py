@@ -1,5 +1,6 @@
 """Wrappers of the search and alignment tools (Suppl. 1.2.2-1.2.3).
 
-jackhmmer runs in-process through pyhmmer; HHblits, HHsearch, hmmsearch,
-hmmbuild and kalign run as subprocesses when their binaries are installed.
+jackhmmer and hmmbuild + hmmsearch run in-process through pyhmmer (no HMMER
+binary needed); HHblits, HHsearch and kalign run as subprocesses when their
+binaries are installed, with timeouts and errors naming what is missing.
 """
