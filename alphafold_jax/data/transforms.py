@@ -23,11 +23,16 @@ NUM_AATYPE_WITH_X = residue_constants.restype_num + 1
 NUM_MSA_CLASSES_WITH_GAP = NUM_AATYPE_WITH_X + 1
 NUM_MSA_CLASSES = NUM_MSA_CLASSES_WITH_GAP + 1
 MASK_TOKEN = NUM_MSA_CLASSES - 1
-GAP_TOKEN = NUM_AATYPE_WITH_X
 
 # Rows of the MSA features gathered together when the MSA is sampled.
 MSA_FEATURE_NAMES = ('msa', 'deletion_matrix', 'msa_mask', 'msa_row_mask',
                      'bert_mask', 'true_msa')
+
+# Placeholders of the feature shape schema (data.eval.feat in the config).
+NUM_RES = 'num residues placeholder'
+NUM_MSA_SEQ = 'msa placeholder'
+NUM_EXTRA_SEQ = 'extra msa placeholder'
+NUM_TEMPLATES = 'num templates placeholder'
 
 # Suppl. 1.2.9: deletion counts d enter as arctan(d / 3) * 2 / pi.
 DELETION_SCALE = 3.
@@ -398,13 +403,6 @@ def crop_to_size(features: Mapping[str, np.ndarray],
   new['seq_length'] = np.asarray(
       min(crop_size, int(features['seq_length']) - crop_start), np.int32)
   return new
-
-
-# Placeholders of the feature shape schema (data.eval.feat in the config).
-NUM_RES = 'num residues placeholder'
-NUM_MSA_SEQ = 'msa placeholder'
-NUM_EXTRA_SEQ = 'extra msa placeholder'
-NUM_TEMPLATES = 'num templates placeholder'
 
 
 def make_fixed_size(features: Mapping[str, np.ndarray],
