@@ -1,0 +1,1 @@
+"""Training AlphaFold2 (Suppl. 1.11): state, optimiser, step, data, loop."""

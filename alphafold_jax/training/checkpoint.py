@@ -1,0 +1,108 @@
+"""Orbax checkpoints of the training state and the data position.
+
+Layout of a workdir:
+  checkpoints/<step>/state/   the TrainState pytree (params, opt_state,
+                              ema_params, rng, step, num_skipped)
+  checkpoints/<step>/data/    {"position": next batch index} (JSON)
+Orbax writes each step into a temporary directory and renames it when
+complete, so a crash mid-write leaves the previous checkpoint intact; only
+the last `keep` steps are kept.
+
+For inference: `load_params_from_workdir(workdir)` returns the EMA
+parameters of the latest checkpoint as a Haiku dict (save it with
+`alphafold_jax.model.save_params` for the released .npz format).
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import Any, Dict, Optional, Tuple
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+CHECKPOINT_DIR = 'checkpoints'
+_STATE = 'state'
+_DATA = 'data'
+
+
+class Checkpointer:
+  """Saves and restores (TrainState, data position) under workdir/checkpoints.
+
+  Args:
+    workdir: the run's directory.
+    every_steps: `maybe_save` saves when step is a multiple of this.
+    keep: how many of the latest checkpoints to keep.
+  """
+
+  def __init__(self, workdir, every_steps: int = 1, keep: int = 3):
+    self.directory = pathlib.Path(workdir).absolute() / CHECKPOINT_DIR
+    self._every = every_steps
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, create=True, enable_async_checkpointing=False)
+    self._manager = ocp.CheckpointManager(
+        self.directory, item_names=(_STATE, _DATA), options=options)
+
+  def latest_step(self) -> Optional[int]:
+    return self._manager.latest_step()
+
+  def all_steps(self):
+    return list(self._manager.all_steps())
+
+  def save(self, step: int, state: Any, data_state: Dict[str, int]) -> None:
+    """Writes step `step` (replacing nothing; a step already saved is kept)."""
+    if step in self._manager.all_steps():
+      return
+    self._manager.save(step, args=ocp.args.Composite(**{
+        _STATE: ocp.args.StandardSave(state),
+        _DATA: ocp.args.JsonSave(dict(data_state))}), force=True)
+    self._manager.wait_until_finished()
+
+  def maybe_save(self, step: int, state: Any,
+                 data_state: Dict[str, int]) -> bool:
+    if step % self._every:
+      return False
+    self.save(step, state, data_state)
+    return True
+
+  def restore(self, abstract_state: Any, step: Optional[int] = None
+              ) -> Tuple[Any, Dict[str, int]]:
+    """(state, data position) of `step` (the latest by default), with the
+    structure, dtypes and shardings of `abstract_state` (arrays or
+    jax.ShapeDtypeStruct)."""
+    step = self.latest_step() if step is None else step
+    if step is None:
+      raise FileNotFoundError(f'No checkpoint under {self.directory}.')
+    restored = self._manager.restore(step, args=ocp.args.Composite(**{
+        _STATE: ocp.args.StandardRestore(abstract_state),
+        _DATA: ocp.args.JsonRestore()}))
+    return restored[_STATE], dict(restored[_DATA])
+
+  def close(self) -> None:
+    self._manager.close()
+
+
+def load_params_from_workdir(workdir, step: Optional[int] = None,
+                             ema: bool = True) -> Dict[str, Dict[str, np.ndarray]]:
+  """Parameters of a training run's checkpoint, for inference.
+
+  Args:
+    workdir: the `--workdir` of train/train.py.
+    step: the checkpoint step; the latest when None.
+    ema: the exponential moving average (Suppl. 1.11.7, what is evaluated)
+      rather than the raw parameters.
+
+  Returns:
+    {module path: {name: np.ndarray}}, as `alphafold_jax.model.load_params`.
+  """
+  directory = pathlib.Path(workdir).absolute() / CHECKPOINT_DIR
+  manager = ocp.CheckpointManager(directory, item_names=(_STATE, _DATA))
+  step = manager.latest_step() if step is None else step
+  if step is None:
+    raise FileNotFoundError(f'No checkpoint under {directory}.')
+  restored = manager.restore(step, args=ocp.args.Composite(**{
+      _STATE: ocp.args.StandardRestore()}))
+  manager.close()
+  tree = restored[_STATE]
+  params = tree['ema_params' if ema else 'params']
+  return jax.tree_util.tree_map(np.asarray, params)

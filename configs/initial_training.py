@@ -1,0 +1,26 @@
+"""Initial training (Suppl. 1.11 and Table 4, first column).
+
+  python train/train.py --config=configs/initial_training.py \
+      --config.dataset.pdb_files="('a.pdb.gz', 'b.pdb.gz')" --workdir=/tmp/run
+"""
+from alphafold_jax.training.config import training_config
+
+# Suppl. Table 4, initial training.
+CROP_SIZE = 256
+MAX_MSA_CLUSTERS = 128
+MAX_EXTRA_MSA = 1024
+LEARNING_RATE = 1e-3
+# ~10M samples at 128 per step.
+NUM_STEPS = 78000
+
+
+def get_config():
+  return training_config(
+      model_preset='model_1',
+      crop_size=CROP_SIZE,
+      max_msa_clusters=MAX_MSA_CLUSTERS,
+      max_extra_msa=MAX_EXTRA_MSA,
+      learning_rate=LEARNING_RATE,
+      violation_loss_weight=0.,
+      experimentally_resolved_weight=0.,
+      num_steps=NUM_STEPS)

@@ -1,0 +1,72 @@
+"""A tiny model on the training code paths, for tests, the overfitting
+benchmark and demos: fast on two CPU cores.
+
+Same network, losses, optimiser and loop as configs/initial_training.py with
+small sizes: 2 Evoformer blocks, 1 extra-MSA block, 2 structure-module
+layers (each one is unrolled: compile time), narrow channels, crop 64,
+one recycling iteration, no templates (the data is single-sequence).
+"""
+from alphafold_jax.training.config import set_num_recycle
+from alphafold_jax.training.config import training_config
+
+CROP_SIZE = 64
+MAX_MSA_CLUSTERS = 4
+MAX_EXTRA_MSA = 4
+NUM_RECYCLE = 1
+EVOFORMER_BLOCKS = 2
+EXTRA_MSA_BLOCKS = 1
+MSA_CHANNEL = 32
+PAIR_CHANNEL = 32
+SEQ_CHANNEL = 64
+EXTRA_MSA_CHANNEL = 16
+STRUCTURE_CHANNEL = 64
+STRUCTURE_LAYERS = 2
+HEAD_CHANNEL = 32
+LEARNING_RATE = 1e-3
+# Short runs need the learning rate early.
+WARMUP_STEPS = 10
+
+
+def get_config():
+  config = training_config(
+      model_preset='model_5',
+      crop_size=CROP_SIZE,
+      max_msa_clusters=MAX_MSA_CLUSTERS,
+      max_extra_msa=MAX_EXTRA_MSA,
+      max_templates=1,
+      learning_rate=LEARNING_RATE,
+      warmup_steps=WARMUP_STEPS,
+      violation_loss_weight=0.,
+      experimentally_resolved_weight=0.01,
+      num_steps=100,
+      batch_size=2)
+  set_num_recycle(config, NUM_RECYCLE)
+  model = config.model
+  # Whole-tensor attention: chunking only saves memory at inference sizes.
+  model.global_config.subbatch_size = None
+  evo = model.embeddings_and_evoformer
+  evo.evoformer_num_block = EVOFORMER_BLOCKS
+  evo.extra_msa_stack_num_block = EXTRA_MSA_BLOCKS
+  evo.msa_channel = MSA_CHANNEL
+  evo.pair_channel = PAIR_CHANNEL
+  evo.seq_channel = SEQ_CHANNEL
+  evo.extra_msa_channel = EXTRA_MSA_CHANNEL
+  blocks = evo.evoformer
+  blocks.msa_row_attention_with_pair_bias.num_head = 4
+  blocks.msa_column_attention.num_head = 4
+  blocks.triangle_attention_starting_node.num_head = 2
+  blocks.triangle_attention_ending_node.num_head = 2
+  blocks.triangle_multiplication_outgoing.num_intermediate_channel = (
+      PAIR_CHANNEL)
+  blocks.triangle_multiplication_incoming.num_intermediate_channel = (
+      PAIR_CHANNEL)
+  blocks.outer_product_mean.num_outer_channel = 8
+  sm = model.heads.structure_module
+  sm.num_channel = STRUCTURE_CHANNEL
+  sm.num_layer = STRUCTURE_LAYERS
+  sm.num_head = 4
+  sm.sidechain.num_channel = HEAD_CHANNEL
+  model.heads.predicted_lddt.num_channels = HEAD_CHANNEL
+  config.train.log_every_steps = 1
+  config.train.checkpoint_every_steps = 50
+  return config
