@@ -52,22 +52,33 @@ _TRAIN_ONLY_SCHEMA = {'num_iter_recycling': (), 'use_clamped_fape': ()}
 _INT32_MIN, _INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
 
-def train_data_config(config: ml_collections.ConfigDict
-                      ) -> ml_collections.ConfigDict:
-  """The data config of training mode: `config.data.train` when the config
-  has one, else `config.data.eval` with Suppl. Table 4's initial-training
-  sizes, template subsampling and no ensembling."""
-  if 'train' in config.data:
-    return config.data.train
-  train = copy.deepcopy(config.data.eval)
+def make_train_data_config(eval_config: ml_collections.ConfigDict, *,
+                           crop_size: int = TRAIN_CROP_SIZE,
+                           max_msa_clusters: int = TRAIN_MAX_MSA_CLUSTERS,
+                           max_extra_msa: int = TRAIN_MAX_EXTRA_MSA,
+                           max_templates: int = TRAIN_MAX_TEMPLATES
+                           ) -> ml_collections.ConfigDict:
+  """A `data.train` section: `data.eval` (its feature schema and masking)
+  with the training sizes (Suppl. Table 4: N_res, N_clust, N_extra_seq,
+  N_templ), template subsampling and no ensembling."""
+  train = copy.deepcopy(eval_config)
   with train.unlocked():
-    train.crop_size = TRAIN_CROP_SIZE
-    train.max_msa_clusters = TRAIN_MAX_MSA_CLUSTERS
-    train.max_templates = TRAIN_MAX_TEMPLATES
-    train.max_extra_msa = TRAIN_MAX_EXTRA_MSA
+    train.crop_size = crop_size
+    train.max_msa_clusters = max_msa_clusters
+    train.max_extra_msa = max_extra_msa
+    train.max_templates = max_templates
     train.subsample_templates = True
     train.num_ensemble = 1
   return train
+
+
+def train_data_config(config: ml_collections.ConfigDict
+                      ) -> ml_collections.ConfigDict:
+  """The data config of training mode: `config.data.train` when the config
+  has one, else the initial-training sizes of Suppl. Table 4."""
+  if 'train' in config.data:
+    return config.data.train
+  return make_train_data_config(config.data.eval)
 
 
 def sample_training_flags(num_recycle: int, rng: np.random.Generator
