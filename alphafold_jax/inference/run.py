@@ -20,6 +20,7 @@ from alphafold_jax.inference import models
 from alphafold_jax.inference import predict
 from alphafold_jax.inference import runner as runner_lib
 from alphafold_jax.inference.relax import AmberRelaxation
+from alphafold_jax.inference.relax import amber_minimize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,9 @@ class RunOptions:
   save_embeddings: bool = False
   use_gpu_relax: bool = True
   use_buckets: bool = True
+  # The released relaxation's settings; tests bound them to stay fast.
+  relax_max_iterations: int = amber_minimize.MAX_ITERATIONS
+  relax_max_outer_iterations: int = amber_minimize.MAX_OUTER_ITERATIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +115,9 @@ def check_inputs(options: RunOptions) -> tuple:
     models.check_params_files(options.data_dir, configs)
 
   use_templates = any(c.data.common.use_templates for c in configs.values())
+  if use_templates and not options.max_template_date:
+    raise inputs.InputError('--max_template_date is not set; the models of '
+                            f'{options.model_preset} use templates.')
   for target in targets:
     databases_lib.searches_to_run(
         options.databases, options.db_preset,
@@ -135,8 +142,12 @@ def run(options: RunOptions) -> Dict[str, Any]:
     runners[name] = runner_lib.ModelRunner(config, params,
                                            use_buckets=options.use_buckets)
     logging.info('Loaded %s: %s', name, runner_lib.config_summary(config))
-  relaxer = (AmberRelaxation(use_gpu=options.use_gpu_relax)
-             if options.models_to_relax != 'none' else None)
+  relaxer = None
+  if options.models_to_relax != 'none':
+    relaxer = AmberRelaxation(
+        max_iterations=options.relax_max_iterations,
+        max_outer_iterations=options.relax_max_outer_iterations,
+        use_gpu=options.use_gpu_relax)
   use_templates = any(c.data.common.use_templates for c in configs.values())
 
   results = {}

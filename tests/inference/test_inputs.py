@@ -1,0 +1,166 @@
+"""Each bad input fails with a clear error before any heavy work."""
+import os
+
+import pytest
+
+from alphafold_jax.inference import databases
+from alphafold_jax.inference import inputs
+from alphafold_jax.inference import run
+from tests.inference.conftest import DEMO_FASTA
+from tests.inference.conftest import MINI_DATABASE
+from tests.inference.conftest import copy_precomputed_bfd
+
+# A length no machine here can hold (its pair stack alone is terabytes).
+TOO_LONG = 100_000
+
+
+def _databases(tmp_path, **overrides):
+  database = str(MINI_DATABASE)
+  # Models 1 and 2 use templates: their databases must exist too.
+  (tmp_path / 'pdb70_a3m.ffdata').touch()
+  (tmp_path / 'mmcif').mkdir(exist_ok=True)
+  paths = dict(uniref90_database_path=database, mgnify_database_path=database,
+               small_bfd_database_path=database,
+               pdb70_database_path=str(tmp_path / 'pdb70'),
+               template_mmcif_dir=str(tmp_path / 'mmcif'))
+  paths.update(overrides)
+  return databases.DatabasePaths(**paths)
+
+
+def _options(tmp_path, fasta_paths, **overrides):
+  values = dict(
+      fasta_paths=[str(p) for p in fasta_paths], output_dir=str(tmp_path),
+      model_preset='monomer_ptm', data_dir=str(tmp_path / 'data'),
+      db_preset='reduced_dbs', max_template_date='2020-05-14',
+      databases=_databases(tmp_path))
+  values.update(overrides)
+  return run.RunOptions(**values)
+
+
+def _with_params(tmp_path):
+  """An empty params folder with every preset file present (the checks only
+  look for the files)."""
+  params = tmp_path / 'data' / 'params'
+  params.mkdir(parents=True)
+  for i in range(1, 6):
+    (params / f'params_model_{i}_ptm.npz').write_bytes(b'')
+  return tmp_path
+
+
+def _fasta(tmp_path, text, name='query.fasta'):
+  path = tmp_path / name
+  path.write_text(text)
+  return path
+
+
+def test_good_inputs_pass(tmp_path):
+  _with_params(tmp_path)
+  targets, configs = run.check_inputs(_options(tmp_path, [DEMO_FASTA]))
+  assert [t.name for t in targets] == ['2rbg_A']
+  assert len(configs) == 5
+
+
+def test_empty_fasta(tmp_path):
+  with pytest.raises(inputs.InputError, match='empty'):
+    run.check_inputs(_options(tmp_path, [_fasta(tmp_path, '\n \n')]))
+
+
+def test_fasta_header_without_sequence(tmp_path):
+  with pytest.raises(inputs.InputError, match='empty sequence'):
+    run.check_inputs(_options(tmp_path, [_fasta(tmp_path, '>a\n')]))
+
+
+def test_missing_fasta(tmp_path):
+  with pytest.raises(inputs.InputError, match='Cannot read FASTA'):
+    run.check_inputs(_options(tmp_path, [tmp_path / 'absent.fasta']))
+
+
+def test_unreadable_fasta(tmp_path):
+  path = tmp_path / 'binary.fasta'
+  path.write_bytes(b'>x\n\xff\xfe\x00\x81')
+  with pytest.raises(inputs.InputError, match='Cannot read FASTA'):
+    run.check_inputs(_options(tmp_path, [path]))
+
+
+def test_non_amino_acid_letters(tmp_path):
+  path = _fasta(tmp_path, '>dna\nACGT1ACGU*\n')
+  with pytest.raises(inputs.InputError, match='not amino acids'):
+    run.check_inputs(_options(tmp_path, [path]))
+
+
+def test_several_chains_in_one_file(tmp_path):
+  path = _fasta(tmp_path, '>a\nMKV\n>b\nMKW\n')
+  with pytest.raises(inputs.InputError, match='one chain'):
+    run.check_inputs(_options(tmp_path, [path]))
+
+
+def test_missing_params_file(tmp_path):
+  with pytest.raises(inputs.InputError, match='params_model_1_ptm.npz'):
+    run.check_inputs(_options(tmp_path, [DEMO_FASTA]))
+
+
+def test_missing_checkpoint(tmp_path, tiny_config):
+  options = _options(tmp_path, [DEMO_FASTA],
+                     checkpoint=str(tmp_path / 'no_such_workdir'),
+                     checkpoint_config=tiny_config)
+  with pytest.raises(inputs.InputError, match='--checkpoint'):
+    run.check_inputs(options)
+
+
+def test_missing_database(tmp_path):
+  _with_params(tmp_path)
+  options = _options(tmp_path, [DEMO_FASTA], databases=_databases(
+      tmp_path, uniref90_database_path=str(tmp_path / 'uniref90.fasta')))
+  with pytest.raises(inputs.InputError,
+                     match='--uniref90_database_path: .*does not exist'):
+    run.check_inputs(options)
+
+
+def test_unset_database(tmp_path):
+  _with_params(tmp_path)
+  options = _options(tmp_path, [DEMO_FASTA], db_preset='full_dbs')
+  with pytest.raises(inputs.InputError, match='--bfd_database_path is not set'):
+    run.check_inputs(options)
+
+
+def test_precomputed_alignment_needs_no_database(tmp_path):
+  _with_params(tmp_path)
+  copy_precomputed_bfd(tmp_path / '2rbg_A' / 'msas')
+  options = _options(tmp_path, [DEMO_FASTA], db_preset='full_dbs',
+                     use_precomputed_msas=True)
+  run.check_inputs(options)
+
+
+def test_missing_template_structures(tmp_path):
+  _with_params(tmp_path)
+  options = _options(tmp_path, [DEMO_FASTA], databases=_databases(
+      tmp_path, template_mmcif_dir=str(tmp_path / 'no_mmcif')))
+  with pytest.raises(inputs.InputError, match='--template_mmcif_dir'):
+    run.check_inputs(options)
+
+
+def test_missing_template_date(tmp_path):
+  _with_params(tmp_path)
+  options = _options(tmp_path, [DEMO_FASTA], max_template_date=None)
+  with pytest.raises(inputs.InputError, match='--max_template_date'):
+    run.check_inputs(options)
+
+
+def test_too_long_for_memory(tmp_path):
+  _with_params(tmp_path)
+  path = _fasta(tmp_path, '>long\n' + 'A' * TOO_LONG + '\n')
+  with pytest.raises(inputs.InputError, match='GiB of memory'):
+    run.check_inputs(_options(tmp_path, [path]))
+
+
+def test_memory_estimate_grows_with_length(tiny_config):
+  small = inputs.estimate_memory_bytes(tiny_config, 100)
+  large = inputs.estimate_memory_bytes(tiny_config, 1000)
+  assert large > 50 * small
+
+
+def test_checks_come_before_any_output(tmp_path):
+  path = _fasta(tmp_path, '>x\nMKXB\n>y\nZZZ1\n')
+  with pytest.raises(inputs.InputError):
+    run.run(_options(tmp_path, [path]))
+  assert not (tmp_path / 'query').exists()
