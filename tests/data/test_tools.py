@@ -51,3 +51,44 @@ def test_kalign_refuses_short_sequences():
   aligner = kalign.Kalign(binary_path=sys.executable)
   with pytest.raises(ValueError, match='at least 6'):
     aligner.align(['MKVLAA', 'MKV'])
+
+
+def _fake_binary(tmp_path, name, output_flag, output_text):
+  """An executable standing in for a tool: writes `output_text` to the path
+  after `output_flag` and records its arguments."""
+  script = tmp_path / name
+  script.write_text(
+      f'#!{sys.executable}\n'
+      'import sys\n'
+      f'open({str(tmp_path / (name + ".args"))!r}, "w").write(" ".join('
+      'sys.argv[1:]))\n'
+      f'path = sys.argv[sys.argv.index({output_flag!r}) + 1]\n'
+      f'open(path, "w").write({output_text!r})\n')
+  script.chmod(0o755)
+  return str(script)
+
+
+def test_hhblits_hhsearch_kalign_commands(tmp_path):
+  (tmp_path / 'bfd_a3m.ffdata').write_text('')
+  a3m = '>q\nMKV\n>h\nMaKV\n'
+  binary = _fake_binary(tmp_path, 'hhblits', '-oa3m', a3m)
+  assert hhblits.HHBlits([str(tmp_path / 'bfd')], binary_path=binary).query(
+      'query.fasta') == a3m
+  args = (tmp_path / 'hhblits.args').read_text().split()
+  assert args[args.index('-n') + 1] == '3'
+  assert args[args.index('-e') + 1] == '0.001'
+  assert args[args.index('-d') + 1] == str(tmp_path / 'bfd')
+
+  hhr = 'No 1\n>1ABC_A x\nAligned_cols=3 Sum_probs=2.0\nQ q 1 MKV 3 (3)\nT 1ABC_A 1 MKV 3 (9)\n'
+  binary = _fake_binary(tmp_path, 'hhsearch', '-o', hhr)
+  searcher = hhsearch.HHSearch([str(tmp_path / 'bfd')], binary_path=binary)
+  output = searcher.query('# STOCKHOLM 1.0\nq MKV\nh M-V\n//\n')
+  assert output == hhr
+  hits = searcher.get_template_hits(output, 'MKV')
+  assert hits[0].sum_probs == 2.0 and hits[0].indices_hit == (0, 1, 2)
+  assert '-maxseq 1000000' in (tmp_path / 'hhsearch.args').read_text()
+
+  aligned = '>s0\nMKVLA-\n>s1\nMKVLAW\n'
+  binary = _fake_binary(tmp_path, 'kalign', '-o', aligned)
+  assert kalign.Kalign(binary_path=binary).align(['MKVLAG', 'MKVLAW']) == (
+      aligned)
