@@ -11,7 +11,11 @@ from typing import Optional
 
 import numpy as np
 
+from alphafold_jax.common import protein as protein_lib
+from alphafold_jax.common import residue_constants
 from alphafold_jax.losses.lddt import lddt
+
+_CA = residue_constants.atom_order['CA']
 
 # TM-score's d0 (Å) never falls below this (the TM-score program's floor
 # for short chains).
@@ -107,3 +111,29 @@ def tm_score(pred_ca: np.ndarray, true_ca: np.ndarray,
       break
     length = max(MIN_SEED_LENGTH, length // 2)
   return best
+
+
+def compare_structures(predicted: protein_lib.Protein,
+                       experimental: protein_lib.Protein) -> dict:
+  """lDDT-Cα and TM-score of a prediction against an experimental chain.
+
+  Residues are matched in order; the two chains must have the same sequence
+  (the experimental chain's observed residues are the ones predicted).
+
+  Returns:
+    {'lddt_ca': in [0, 1], 'tm_score': in (0, 1], 'num_residues': N}.
+
+  Raises:
+    ValueError: the sequences differ.
+  """
+  if (predicted.aatype.shape != experimental.aatype.shape or
+      np.any(predicted.aatype != experimental.aatype)):
+    raise ValueError(
+        f'The prediction ({len(predicted.aatype)} residues) and the '
+        f'experimental chain ({len(experimental.aatype)}) differ in sequence.')
+  pred = predicted.atom_positions[:, _CA]
+  true = experimental.atom_positions[:, _CA]
+  mask = experimental.atom_mask[:, _CA] * predicted.atom_mask[:, _CA]
+  return {'lddt_ca': lddt_ca(pred, true, mask),
+          'tm_score': tm_score(pred, true, mask),
+          'num_residues': int(np.sum(mask))}

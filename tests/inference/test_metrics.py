@@ -57,3 +57,15 @@ def test_mask_drops_residues(ca):
 def test_d0_floor():
   assert metrics.tm_d0(10) == metrics.MIN_D0
   assert metrics.tm_d0(100) == pytest.approx(1.24 * 85 ** (1 / 3) - 1.8)
+
+
+def test_compare_structures_needs_the_same_sequence():
+  with open(DEMO_PDB) as f:
+    prot = protein.from_pdb_string(f.read())
+  scores = metrics.compare_structures(prot, prot)
+  assert scores == {'lddt_ca': pytest.approx(1.), 'tm_score': pytest.approx(1.),
+                    'num_residues': 96}
+  shorter = protein.from_pdb_string(protein.to_pdb(prot).replace(
+      ' A  98 ', ' B  98 '), chain_id='A')
+  with pytest.raises(ValueError, match='differ in sequence'):
+    metrics.compare_structures(shorter, prot)
