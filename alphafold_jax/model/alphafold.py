@@ -109,7 +109,10 @@ class AlphaFold(hk.Module):
   num_ensemble. The number of recycling iterations is
   `batch['num_iter_recycling'][0]` when given (training draws it at random),
   else `config.num_recycle`. Earlier iterations run without gradient; only
-  the last one is differentiated and, with compute_loss, scored.
+  the last one is differentiated and, with compute_loss, scored. With
+  `config.recycle_early_stop_tolerance` > 0 recycling stops once the mean
+  Cα movement between iterations falls below it (Angstrom); `num_recycles`
+  in the outputs says how many ran.
   Returns the outputs, or (outputs, total_loss) when compute_loss.
   """
 
@@ -156,20 +159,34 @@ class AlphaFold(hk.Module):
         num_iter = jnp.minimum(batch['num_iter_recycling'][0], c.num_recycle)
       else:
         num_iter = c.num_recycle
+      tolerance = c.get('recycle_early_stop_tolerance', 0.) if emb.recycle_pos else 0.
+      seq_mask = batch['seq_mask'][0]
+      ca = residue_constants.atom_order['CA']
 
       def body(x):
-        i, p = x
-        return i + 1, get_prev(do_call(p, i, compute_loss=False))
+        i, p, _ = x
+        new = get_prev(do_call(p, i, compute_loss=False))
+        # Mean Cα movement since the previous iteration, for the early stop.
+        if tolerance:
+          moved = jnp.sqrt(jnp.sum(jnp.square(
+              new['prev_pos'][:, ca] - p['prev_pos'][:, ca]), axis=-1))
+          change = jnp.sum(moved * seq_mask) / jnp.maximum(jnp.sum(seq_mask), 1.)
+        else:
+          change = jnp.inf
+        return i + 1, new, jnp.asarray(change, dtype)
 
+      start = (0, prev, jnp.asarray(jnp.inf, dtype))
       if hk.running_init():
-        _, prev = body((0, prev))
+        num_iter, prev, _ = body(start)
       else:
-        _, prev = hk.while_loop(lambda x: x[0] < num_iter, body, (0, prev))
+        num_iter, prev, _ = hk.while_loop(
+            lambda x: (x[0] < num_iter) & (x[2] > tolerance), body, start)
     else:
       num_iter = 0
 
     ret = do_call(prev, num_iter, compute_loss)
-    outputs = ret[0] if compute_loss else ret
+    outputs = dict(ret[0] if compute_loss else ret)
+    outputs['num_recycles'] = jnp.asarray(num_iter, jnp.int32)
     if not return_representations:
       outputs = {k: v for k, v in outputs.items() if k != 'representations'}
     return (outputs, ret[1]) if compute_loss else outputs

@@ -21,7 +21,7 @@ def _extra_msa_features(batch):
       batch['extra_deletion_value'][..., None]], axis=-1)
 
 
-def _template_single_features(batch, dtype):
+def _template_single_features(batch, dtype, placeholder_for_undefined: bool):
   """Template aatype and torsion angles as extra MSA rows (Suppl. 1.7.1).
 
   Returns features [N_templ, N_res, 57] and the row mask [N_templ, N_res].
@@ -29,7 +29,8 @@ def _template_single_features(batch, dtype):
   aatype = batch['template_aatype']
   torsions = all_atom.atom37_to_torsion_angles(
       aatype, batch['template_all_atom_positions'],
-      batch['template_all_atom_masks'], placeholder_for_undefined=False)
+      batch['template_all_atom_masks'],
+      placeholder_for_undefined=placeholder_for_undefined)
   num_templ, num_res = aatype.shape
   features = jnp.concatenate([
       jax.nn.one_hot(aatype, 22, dtype=dtype),
@@ -106,7 +107,10 @@ class EmbeddingsAndEvoformer(hk.Module):
 
     msa_mask = batch['msa_mask'].astype(dtype)
     if c.template.enabled and c.template.embed_torsion_angles:
-      features, row_mask = _template_single_features(batch, dtype)
+      # As the reference: undefined torsions (e.g. phi of the first residue)
+      # get a placeholder only when the model is not zero-initialised.
+      features, row_mask = _template_single_features(batch, dtype,
+                                                     not gc.zero_init)
       act = Linear(c.msa_channel, 'relu', name='template_single_embedding')(features)
       act = Linear(c.msa_channel, 'relu', name='template_projection')(jax.nn.relu(act))
       msa_act = jnp.concatenate([msa_act, act], axis=0)
