@@ -185,3 +185,21 @@ def test_recycling_stops_early_when_positions_settle():
   assert num_recycles(0.) == 3
   # The first iteration moves every Cα away from the origin, by more than 1 Å.
   assert num_recycles(1e6) == 1
+
+
+def test_program_size_does_not_grow_with_depth():
+  """The Evoformer blocks are one scanned computation: the traced program has
+  the same number of operations for 2 and for 8 blocks."""
+  from alphafold_jax.model import AlphaFold
+  from alphafold_jax.model.params import dummy_batch
+
+  def num_equations(num_block):
+    cfg = golden_modules.small_config()
+    cfg.model.embeddings_and_evoformer.evoformer_num_block = num_block
+    model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
+    batch = dummy_batch(cfg)
+    params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
+    jaxpr = jax.make_jaxpr(model.apply)(params, None, batch)
+    return len(str(jaxpr).splitlines())
+
+  assert num_equations(2) == num_equations(8)
