@@ -42,7 +42,7 @@ class AlphaFoldIteration(hk.Module):
   def __call__(self, ensembled_batch, non_ensembled_batch, is_training,
                compute_loss=False, ensemble_representations=False):
     gc = self.global_config
-    num_ensemble = ensembled_batch['seq_length'].shape[0]
+    num_ensemble = ensembled_batch['aatype'].shape[0]
     if not ensemble_representations and num_ensemble != 1:
       raise ValueError('Without ensemble_representations the batch slice for '
                        f'one recycling iteration must hold 1 entry, not {num_ensemble}.')
