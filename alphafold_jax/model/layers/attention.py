@@ -1,4 +1,6 @@
 """Gated multi-head attention (Suppl. Alg. 7) and global attention (Alg. 19)."""
+import functools
+
 import haiku as hk
 import jax
 import jax.numpy as jnp
@@ -6,6 +8,20 @@ import jax.numpy as jnp
 from alphafold_jax.model.layers.linear import param_dtype
 
 _GLOROT = hk.initializers.VarianceScaling(1., 'fan_avg', 'uniform')
+
+
+def _head_dims(config, q_data, m_data):
+  """(num_head, key_dim, value_dim) per head; the total dims default to the
+  input channels."""
+  num_head = config.num_head
+  key_dim = config.get('key_dim', int(q_data.shape[-1])) // num_head
+  value_dim = config.get('value_dim', int(m_data.shape[-1])) // num_head
+  return num_head, key_dim, value_dim
+
+
+def _param(name, shape, init, like):
+  """A parameter in float32 (float64 for float64 inputs), cast to like's dtype."""
+  return hk.get_parameter(name, shape, param_dtype(like), init).astype(like.dtype)
 
 
 def _final_init(global_config):
@@ -28,14 +44,8 @@ class Attention(hk.Module):
 
   def __call__(self, q_data, m_data, bias, nonbatched_bias=None):
     c = self.config
-    num_head = c.num_head
-    key_dim = c.get('key_dim', int(q_data.shape[-1])) // num_head
-    value_dim = c.get('value_dim', int(m_data.shape[-1])) // num_head
-    dtype = q_data.dtype
-    pdtype = param_dtype(q_data)
-
-    def param(name, shape, init):
-      return hk.get_parameter(name, shape, pdtype, init).astype(dtype)
+    num_head, key_dim, value_dim = _head_dims(c, q_data, m_data)
+    param = functools.partial(_param, like=q_data)
 
     q_w = param('query_w', (q_data.shape[-1], num_head, key_dim), _GLOROT)
     k_w = param('key_w', (m_data.shape[-1], num_head, key_dim), _GLOROT)
@@ -79,14 +89,8 @@ class GlobalAttention(hk.Module):
 
   def __call__(self, q_data, m_data, q_mask):
     c = self.config
-    num_head = c.num_head
-    key_dim = c.get('key_dim', int(q_data.shape[-1])) // num_head
-    value_dim = c.get('value_dim', int(m_data.shape[-1])) // num_head
-    dtype = q_data.dtype
-    pdtype = param_dtype(q_data)
-
-    def param(name, shape, init):
-      return hk.get_parameter(name, shape, pdtype, init).astype(dtype)
+    num_head, key_dim, value_dim = _head_dims(c, q_data, m_data)
+    param = functools.partial(_param, like=q_data)
 
     q_w = param('query_w', (q_data.shape[-1], num_head, key_dim), _GLOROT)
     k_w = param('key_w', (m_data.shape[-1], key_dim), _GLOROT)
@@ -96,7 +100,7 @@ class GlobalAttention(hk.Module):
     q_avg = jnp.sum(q_mask * q_data, axis=1) / (jnp.sum(q_mask, axis=1) + 1e-10)
     q = jnp.einsum('ba,ahc->bhc', q_avg, q_w) * key_dim**(-0.5)
     k = jnp.einsum('bka,ac->bkc', m_data, k_w)
-    bias = (1e9 * (q_mask[:, None, :, 0] - 1.)).astype(dtype)
+    bias = (1e9 * (q_mask[:, None, :, 0] - 1.)).astype(q_data.dtype)
     logits = jnp.einsum('bhc,bkc->bhk', q, k) + bias
     weights = jax.nn.softmax(logits)
     weighted_avg = jnp.einsum('bhk,bkc->bhc', weights, v)

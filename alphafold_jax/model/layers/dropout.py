@@ -32,3 +32,10 @@ def residual_dropout(module_config, global_config, residual, is_training: bool):
   if module_config.shared_dropout:
     broadcast_dim = 0 if module_config.orientation == 'per_row' else 1
   return dropout(residual, rate, is_training, broadcast_dim)
+
+
+def add_update(module, act, mask, global_config, is_training, **kwargs):
+  """act + dropout(module(act, mask)): one residual sub-block of the Evoformer
+  (Alg. 6) or of the template pair stack (Alg. 16)."""
+  update = module(act, mask, is_training=is_training, **kwargs)
+  return act + residual_dropout(module.config, global_config, update, is_training)

@@ -42,6 +42,21 @@ def _template_single_features(batch, dtype, placeholder_for_undefined: bool):
   return features, torsions['torsion_angles_mask'][..., 2].astype(dtype)
 
 
+def _stack(iteration, num_block, msa_act, pair_act, msa_mask, pair_mask,
+           global_config, is_training):
+  """`num_block` Evoformer blocks with their own weights, scanned so that
+  compile time does not grow with depth (and rematerialised on request)."""
+  masks = {'msa': msa_mask, 'pair': pair_mask}
+
+  def block(act):
+    out = iteration({'msa': act[0], 'pair': act[1]}, masks, is_training)
+    return out['msa'], out['pair']
+
+  if global_config.use_remat:
+    block = hk.remat(block)
+  return layer_stack(num_block, block, (msa_act, pair_act))
+
+
 class EmbeddingsAndEvoformer(hk.Module):
   """Batch features -> single [N, c_s], pair [N, N, c_z], msa [N_seq, N, c_m]."""
 
@@ -92,18 +107,10 @@ class EmbeddingsAndEvoformer(hk.Module):
     # Extra-MSA stack (Alg. 18).
     extra_act = Linear(c.extra_msa_channel, name='extra_msa_activations')(
         _extra_msa_features(batch).astype(dtype))
-    extra_iteration = EvoformerIteration(c.evoformer, gc, is_extra_msa=True,
-                                         name='extra_msa_stack')
-    extra_masks = {'msa': batch['extra_msa_mask'].astype(dtype), 'pair': mask_2d}
-
-    def extra_block(act):
-      out = extra_iteration({'msa': act[0], 'pair': act[1]}, extra_masks, is_training)
-      return out['msa'], out['pair']
-
-    if gc.use_remat:
-      extra_block = hk.remat(extra_block)
-    _, pair_act = layer_stack(c.extra_msa_stack_num_block, extra_block,
-                              (extra_act, pair_act))
+    _, pair_act = _stack(
+        EvoformerIteration(c.evoformer, gc, is_extra_msa=True, name='extra_msa_stack'),
+        c.extra_msa_stack_num_block, extra_act, pair_act,
+        batch['extra_msa_mask'].astype(dtype), mask_2d, gc, is_training)
 
     msa_mask = batch['msa_mask'].astype(dtype)
     if c.template.enabled and c.template.embed_torsion_angles:
@@ -116,18 +123,9 @@ class EmbeddingsAndEvoformer(hk.Module):
       msa_act = jnp.concatenate([msa_act, act], axis=0)
       msa_mask = jnp.concatenate([msa_mask, row_mask], axis=0)
 
-    # Evoformer stack (Alg. 6), scanned so compile time does not grow with depth.
-    iteration = EvoformerIteration(c.evoformer, gc, is_extra_msa=False)
-    masks = {'msa': msa_mask, 'pair': mask_2d}
-
-    def block(act):
-      out = iteration({'msa': act[0], 'pair': act[1]}, masks, is_training)
-      return out['msa'], out['pair']
-
-    if gc.use_remat:
-      block = hk.remat(block)
-    msa_act, pair_act = layer_stack(c.evoformer_num_block, block,
-                                    (msa_act, pair_act))
+    msa_act, pair_act = _stack(
+        EvoformerIteration(c.evoformer, gc, is_extra_msa=False),
+        c.evoformer_num_block, msa_act, pair_act, msa_mask, mask_2d, gc, is_training)
 
     num_seq = batch['msa_feat'].shape[0]
     return {

@@ -1,6 +1,7 @@
 """One Evoformer block (Suppl. Alg. 6) and its use in the extra-MSA stack (Alg. 18)."""
 import haiku as hk
 
+from alphafold_jax.model.layers.dropout import add_update
 from alphafold_jax.model.layers.dropout import residual_dropout
 from alphafold_jax.model.trunk.msa_attention import MSAColumnAttention
 from alphafold_jax.model.trunk.msa_attention import MSAColumnGlobalAttention
@@ -32,14 +33,15 @@ class EvoformerIteration(hk.Module):
     msa_mask, pair_mask = masks['msa'], masks['pair']
 
     def add(module, act, mask, **kwargs):
-      update = module(act, mask, is_training=is_training, **kwargs)
-      return act + residual_dropout(module.config, gc, update, is_training)
+      return add_update(module, act, mask, gc, is_training, **kwargs)
+
+    def add_outer_product_mean(pair_act, msa_act):
+      update = OuterProductMean(c.outer_product_mean, gc, pair_act.shape[-1])(
+          msa_act, msa_mask, is_training)
+      return pair_act + residual_dropout(c.outer_product_mean, gc, update, is_training)
 
     if c.outer_product_mean.first:
-      pair_act = pair_act + residual_dropout(
-          c.outer_product_mean, gc,
-          OuterProductMean(c.outer_product_mean, gc, pair_act.shape[-1])(
-              msa_act, msa_mask, is_training), is_training)
+      pair_act = add_outer_product_mean(pair_act, msa_act)
 
     msa_act = add(MSARowAttentionWithPairBias(c.msa_row_attention_with_pair_bias, gc),
                   msa_act, msa_mask, pair_act=pair_act)
@@ -52,10 +54,7 @@ class EvoformerIteration(hk.Module):
                   msa_act, msa_mask)
 
     if not c.outer_product_mean.first:
-      pair_act = pair_act + residual_dropout(
-          c.outer_product_mean, gc,
-          OuterProductMean(c.outer_product_mean, gc, pair_act.shape[-1])(
-              msa_act, msa_mask, is_training), is_training)
+      pair_act = add_outer_product_mean(pair_act, msa_act)
 
     for module in (
         TriangleMultiplication(c.triangle_multiplication_outgoing, gc,

@@ -11,7 +11,7 @@ from alphafold_jax.geometry import Vec3
 from alphafold_jax.model.layers.attention import Attention
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
-from alphafold_jax.model.layers.dropout import residual_dropout
+from alphafold_jax.model.layers.dropout import add_update
 from alphafold_jax.model.layers.layer_stack import layer_stack
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
@@ -49,8 +49,7 @@ class TemplatePairStack(hk.Module):
           TriangleMultiplication(c.triangle_multiplication_incoming, gc,
                                  name='triangle_multiplication_incoming'),
           Transition(c.pair_transition, gc, name='pair_transition')):
-        update = module(act, pair_mask, is_training=is_training)
-        act = act + residual_dropout(module.config, gc, update, is_training)
+        act = add_update(module, act, pair_mask, gc, is_training)
       return act
 
     if gc.use_remat:
