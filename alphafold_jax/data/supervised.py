@@ -26,6 +26,30 @@ _FIRST_CHI_TORSION = 3
 _LENGTH_BUCKET = 64
 
 
+def _pad_residues(array: np.ndarray, pad: int) -> np.ndarray:
+  return np.pad(array, [(0, pad)] + [(0, 0)] * (array.ndim - 1))
+
+
+_pseudo_beta_jit = jax.jit(all_atom.pseudo_beta)
+
+
+def pseudo_beta(aatype: np.ndarray, all_atom_positions: np.ndarray,
+                all_atom_mask: np.ndarray):
+  """C-beta (C-alpha for glycine) positions [..., N_res, 3] and mask
+  [..., N_res] (Suppl. 1.2.9), float32; the leading axes are flattened and
+  padded to a multiple of _LENGTH_BUCKET for one compiled call."""
+  shape = np.shape(aatype)
+  flat = int(np.prod(shape))
+  pad = -flat % _LENGTH_BUCKET
+  atom_shape = np.shape(all_atom_positions)[-2:]
+  positions, mask = _pseudo_beta_jit(
+      _pad_residues(np.reshape(aatype, (flat,)), pad),
+      _pad_residues(np.reshape(all_atom_positions, (flat,) + atom_shape), pad),
+      _pad_residues(np.reshape(all_atom_mask, (flat,) + atom_shape[:1]), pad))
+  return (np.asarray(positions[:flat], np.float32).reshape(shape + (3,)),
+          np.asarray(mask[:flat], np.float32).reshape(shape))
+
+
 def make_atom14_masks(aatype: np.ndarray) -> Dict[str, np.ndarray]:
   """Atom14/atom37 index maps and existence masks, [N_res, 14] / [N_res, 37]."""
   return {k: np.asarray(v) for k, v in all_atom.make_atom14_masks(
@@ -86,10 +110,9 @@ def make_supervised_features(aatype: np.ndarray,
   mask = np.asarray(all_atom_mask, np.float32)
   num_res = positions.shape[0]
   pad = -num_res % _LENGTH_BUCKET
-  padded = _ground_truth_jit(
-      np.pad(np.asarray(aatype, np.int32), (0, pad)),
-      np.pad(positions, ((0, pad), (0, 0), (0, 0))),
-      np.pad(mask, ((0, pad), (0, 0))))
+  padded = _ground_truth_jit(_pad_residues(np.asarray(aatype, np.int32), pad),
+                             _pad_residues(positions, pad),
+                             _pad_residues(mask, pad))
   features = {k: np.asarray(v[:num_res], np.float32)
               for k, v in padded.items()}
   features.update(all_atom_positions=positions, all_atom_mask=mask)

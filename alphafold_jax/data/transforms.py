@@ -12,8 +12,8 @@ from typing import Dict, Mapping, Optional
 
 import numpy as np
 
-from alphafold_jax.common import all_atom
 from alphafold_jax.common import residue_constants
+from alphafold_jax.data import supervised
 
 Features = Dict[str, np.ndarray]
 
@@ -161,12 +161,11 @@ def make_template_mask(features: Mapping[str, np.ndarray]) -> Features:
 def make_template_pseudo_beta(features: Mapping[str, np.ndarray]) -> Features:
   """template_pseudo_beta [N_templ, N_res, 3] and its mask [N_templ, N_res]:
   the C-beta (C-alpha for glycine) of each template residue (Suppl. 1.2.9)."""
-  positions, mask = all_atom.pseudo_beta(
+  positions, mask = supervised.pseudo_beta(
       features['template_aatype'], features['template_all_atom_positions'],
       features['template_all_atom_masks'])
-  return _replace(features,
-                  template_pseudo_beta=np.asarray(positions, np.float32),
-                  template_pseudo_beta_mask=np.asarray(mask, np.float32))
+  return _replace(features, template_pseudo_beta=positions,
+                  template_pseudo_beta_mask=mask)
 
 
 def sample_msa(features: Mapping[str, np.ndarray], max_seq: int,
