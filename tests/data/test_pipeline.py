@@ -2,6 +2,8 @@
 template search -> raw features -> process_features -> the model."""
 import json
 import pathlib
+import subprocess
+import sys
 
 import haiku as hk
 import jax
@@ -164,3 +166,17 @@ def test_pipeline_finds_a_template(tmp_path, golden_dir):
                                 np.argmax(pipeline.make_sequence_features(
                                     seqres, '')['aatype'], -1))
   assert batch['template_pseudo_beta_mask'][0, 0].sum() == len(seqres)
+
+
+def test_no_tensorflow_import():
+  """The data pipeline imports without TensorFlow (run in a fresh process)."""
+  code = ('import sys\n'
+          'from alphafold_jax.data import features, pipeline, templates\n'
+          'from alphafold_jax.data.tools import hhblits, hhsearch, hmmsearch, '
+          'jackhmmer, kalign\n'
+          'print(sorted(m for m in sys.modules if m == "tensorflow" '
+          'or m.startswith("tensorflow.")))\n')
+  result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True, check=True,
+                          cwd=pathlib.Path(__file__).parents[2])
+  assert result.stdout.strip() == '[]'
