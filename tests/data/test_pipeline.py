@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 
 from alphafold_jax import model
-from alphafold_jax.model import params as model_params
-
 from alphafold_jax.data import features as features_lib
 from alphafold_jax.data import mmcif
 from alphafold_jax.data import parsers
@@ -21,6 +19,7 @@ from alphafold_jax.data import pipeline
 from alphafold_jax.data import templates
 from alphafold_jax.data.tools import hmmsearch
 from alphafold_jax.data.tools import jackhmmer
+from alphafold_jax.model import params as model_params
 
 TESTDATA = pathlib.Path(__file__).parent / 'testdata'
 
