@@ -33,7 +33,8 @@ def make_msa_features(msas: Sequence[parsers.Msa]) -> Dict[str, np.ndarray]:
     num_alignments: [N_res] int32, N_seq repeated.
 
   Raises:
-    ValueError: no alignment, or alignments of differing widths.
+    ValueError: no alignment, alignments of differing widths, or a letter
+      outside HHblits' alphabet.
   """
   if not msas or not msas[0].sequences:
     raise ValueError('make_msa_features needs at least one non-empty MSA.')
@@ -49,7 +50,11 @@ def make_msa_features(msas: Sequence[parsers.Msa]) -> Dict[str, np.ndarray]:
       if sequence in seen:
         continue
       seen.add(sequence)
-      rows.append([residue_constants.HHBLITS_AA_TO_ID[r] for r in sequence])
+      try:
+        rows.append([residue_constants.HHBLITS_AA_TO_ID[r] for r in sequence])
+      except KeyError as e:
+        raise ValueError(f'MSA {index} has a row with the letter {e.args[0]!r}, '
+                         'not an amino acid, X or gap.') from None
       deletions.append(deletion_row)
   num_alignments = len(rows)
   return {

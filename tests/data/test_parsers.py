@@ -139,3 +139,6 @@ def test_msa_features_deduplicate_across_alignments():
   np.testing.assert_array_equal(features['num_alignments'], [3] * 4)
   with pytest.raises(ValueError, match='columns'):
     msa_lib.make_msa_features([first, parsers.parse_a3m('>q\nMK\n')])
+  with pytest.raises(ValueError, match="MSA 1 .*'\\*'"):
+    msa_lib.make_msa_features(
+        [first, parsers.parse_a3m('>q\nMKLV\n>s\nMK*V\n')])
