@@ -1,6 +1,8 @@
 """Fixtures of the dataset tests: real structures, alignments computed by
 the pipeline's jackhmmer against a small database made from their
-sequences, and PDB sets built from them."""
+sequences, the PDB set built from them, and a self-distillation set
+predicted from some of them with the tiny preset."""
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -9,11 +11,20 @@ import types
 import numpy as np
 import pytest
 
+from alphafold_jax.data import parsers
+from alphafold_jax.data.datasets import batched_prediction
 from alphafold_jax.data.datasets import chains
+from alphafold_jax.data.datasets import confidence_filter
+from alphafold_jax.data.datasets import distillation_builder
+from alphafold_jax.data.datasets import distillation_predictions
 from alphafold_jax.data.datasets import pdb_builder
+from alphafold_jax.data.datasets import provenance as provenance_lib
 from alphafold_jax.data.tools import jackhmmer
+from alphafold_jax.model import load_params
+from alphafold_jax.model.params import param_shapes
 
 DATA = pathlib.Path(__file__).parents[2] / 'fixtures' / 'data'
+CONFIGS = pathlib.Path(__file__).parents[3] / 'configs'
 # Kept: 5PTI (mmCIF), 1i8nA and 2xcjA (single-chain PDB files).
 # Filtered: 1YJP (7 residues), 7ETN (released 2022). Skipped: 3a4rA has no
 # alignment folder, 1lpbA a malformed one, 9bad.cif.gz is not gzip.
@@ -95,4 +106,105 @@ def pdb_sources(tmp_path_factory):
 def pdb_data_dir(tmp_path_factory, pdb_sources):
   data_dir = tmp_path_factory.mktemp('tfds')
   pdb_builder.build_pdb_dataset(str(data_dir), pdb_sources)
+  return str(data_dir)
+
+
+# Self-distillation inputs: three sequences of the 96-residue bucket with
+# alignments, one that fails the single-amino-acid filter, one without
+# alignments; predicted two at a time by random tiny-preset parameters.
+PREDICTED = ('1i8n_A', '1i8n_A_copy', '2xcj_A')
+POLY_A = 'A' * 40 + 'CD'
+PARAMS_SEED = 0
+PREDICTION_BATCH = 2
+PREDICTION_DATE = '2026-01-01'
+
+
+def load_tiny_config():
+  """configs/tiny.py with its inference MSA sizes cut to its training ones
+  (the preset keeps the reference's 512 clusters and 1,024 extra rows)."""
+  spec = importlib.util.spec_from_file_location('tiny_config',
+                                                CONFIGS / 'tiny.py')
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config()
+  config.data.eval.max_msa_clusters = module.MAX_MSA_CLUSTERS
+  config.data.common.max_extra_msa = module.MAX_EXTRA_MSA
+  return config
+
+
+def write_random_params(config, path):
+  """Released-format random parameters for a network (scales 1, offsets 0,
+  weights ~ N(0, 1/fan_in)), so that pLDDT varies from residue to residue
+  (initialised parameters give a flat 50)."""
+  rng = np.random.default_rng(PARAMS_SEED)
+  flat = {}
+  for key, shape in sorted(param_shapes(config).items()):
+    if key.endswith('//scale'):
+      flat[key] = np.ones(shape, np.float32)
+    elif key.endswith(('//offset', '//bias')):
+      flat[key] = np.zeros(shape, np.float32)
+    else:
+      flat[key] = (rng.standard_normal(shape) /
+                   np.sqrt(shape[0])).astype(np.float32)
+  np.savez(path, **flat)
+
+
+@pytest.fixture(scope='session')
+def tiny_config():
+  return load_tiny_config()
+
+
+@pytest.fixture(scope='session')
+def distillation_inputs(tmp_path_factory, pdb_sources, tiny_config):
+  """FASTA, MSA folders, a batched predictor and the provenance."""
+  root = tmp_path_factory.mktemp('distillation_inputs')
+  msa_dir = root / 'msas'
+  msa_dir.mkdir()
+  sequences = {}
+  for name in ('1i8n_A', '2xcj_A'):
+    shutil.copytree(os.path.join(pdb_sources.alignment_dir, name),
+                    msa_dir / name)
+    with open(msa_dir / name / 'uniref90_hits.sto') as f:
+      sequences[name] = parsers.parse_stockholm(f.read()).sequences[0]
+  shutil.copytree(msa_dir / '1i8n_A', msa_dir / '1i8n_A_copy')
+  fasta = root / 'sequences.fasta'
+  fasta.write_text(
+      f'>1i8n_A\n{sequences["1i8n_A"]}\n>polyA\n{POLY_A}\n'
+      f'>2xcj_A\n{sequences["2xcj_A"]}\n'
+      f'>no_msa\n{sequences["2xcj_A"]}\n'
+      f'>1i8n_A_copy\n{sequences["1i8n_A"]}\n')
+  params_path = root / 'params_tiny.npz'
+  write_random_params(tiny_config, params_path)
+  params = load_params(params_path, config=tiny_config)
+  return types.SimpleNamespace(
+      fasta=str(fasta), msa_dir=str(msa_dir), predicted=PREDICTED,
+      prediction_date=PREDICTION_DATE,
+      predictor=batched_prediction.BatchedPredictor(tiny_config, params,
+                                                    PREDICTION_BATCH),
+      provenance=provenance_lib.Provenance(
+          'tiny', provenance_lib.file_sha256(params_path), PREDICTION_DATE))
+
+
+def build_distillation(data_dir, inputs, min_mean_plddt=0., predictor=None,
+                       provenance=None):
+  return distillation_builder.build_distillation_dataset(
+      str(data_dir), inputs.fasta, inputs.msa_dir,
+      predictor or inputs.predictor, provenance or inputs.provenance,
+      distillation_predictions.PredictionSettings(
+          seed=0, progress_bar=False,
+          confidence=confidence_filter.ConfidenceConfig(
+              min_mean_plddt=min_mean_plddt)))
+
+
+@pytest.fixture(scope='session')
+def distillation_builder_fn():
+  """`build_distillation(data_dir, inputs, min_mean_plddt=0., predictor=None,
+  provenance=None)`."""
+  return build_distillation
+
+
+@pytest.fixture(scope='session')
+def distillation_data_dir(tmp_path_factory, distillation_inputs):
+  data_dir = tmp_path_factory.mktemp('distillation')
+  build_distillation(data_dir, distillation_inputs)
   return str(data_dir)

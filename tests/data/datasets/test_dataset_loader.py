@@ -1,8 +1,6 @@
 """The grain training stream: mixing, weighted sampling, sharding, saved
 state and determinism."""
 import collections
-import importlib.util
-import pathlib
 import sys
 
 import numpy as np
@@ -11,23 +9,14 @@ import pytest
 from alphafold_jax.data.datasets import loader
 from alphafold_jax.data.datasets import sources
 
-CONFIGS = pathlib.Path(__file__).parents[3] / 'configs'
 SEED = 7
 BATCH = 2
 NUM_DRAWS = 4000
 
 
-def _tiny_config():
-  spec = importlib.util.spec_from_file_location('tiny_config',
-                                                CONFIGS / 'tiny.py')
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
-
-
 @pytest.fixture(scope='module')
-def config():
-  return _tiny_config()
+def config(tiny_config):
+  return tiny_config
 
 
 @pytest.fixture(scope='module')
