@@ -31,8 +31,11 @@ _APPLY_CACHE: Dict[str, Callable] = {}
 
 def _forward(model_config):
   def forward(batch):
+    # As the released inference: the ensemble members of each recycling
+    # iteration are averaged (one member outside CASP14 mode).
     outputs = AlphaFold(model_config)(batch, is_training=False,
-                                      compute_loss=False)
+                                      compute_loss=False,
+                                      ensemble_representations=True)
     structure = outputs['structure_module']
     return {
         'final_atom_positions': structure['final_atom_positions'],
