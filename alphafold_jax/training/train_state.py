@@ -36,8 +36,10 @@ def create_train_state(params: hk.Params,
                        ema_params: Optional[hk.Params] = None) -> TrainState:
   """A fresh state at step 0; the EMA starts from `params` unless given."""
   params = jax.tree_util.tree_map(jnp.asarray, params)
-  ema = params if ema_params is None else jax.tree_util.tree_map(
-      jnp.asarray, ema_params)
+  # A copy, not the same buffers: the train step donates the whole state.
+  ema = jax.tree_util.tree_map(
+      lambda x: jnp.array(x, copy=True),
+      params if ema_params is None else ema_params)
   return TrainState(params=params, opt_state=optimizer.init(params),
                     ema_params=ema, rng=rng,
                     step=jnp.zeros((), jnp.int32),

@@ -1,0 +1,147 @@
+"""The training loop (Suppl. 1.11): data -> jitted step -> metrics and
+checkpoints, resuming from the workdir's latest checkpoint when there is one.
+
+  from alphafold_jax.training.trainer import train
+  state = train(config, workdir='/tmp/run')
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Optional
+
+import jax
+import ml_collections
+import tqdm
+
+from alphafold_jax.model import load_params
+from alphafold_jax.training import checkpoint as checkpoint_lib
+from alphafold_jax.training import data as data_lib
+from alphafold_jax.training import metrics as metrics_lib
+from alphafold_jax.training import optimizer as optimizer_lib
+from alphafold_jax.training import sharding
+from alphafold_jax.training import train_step as train_step_lib
+from alphafold_jax.training.train_state import TrainState
+from alphafold_jax.training.train_state import create_train_state
+
+
+def initial_state(config: ml_collections.ConfigDict, example,
+                  optimizer, rng: jax.Array,
+                  init_params_path: Optional[str] = None) -> TrainState:
+  """Step-0 state: parameters initialised from `rng` (or read from a
+  released-format .npz for fine-tuning, the EMA starting from them too)."""
+  init_rng, state_rng = jax.random.split(rng)
+  if init_params_path:
+    params = load_params(init_params_path, config=config)
+  else:
+    model = train_step_lib.make_model(config.model)
+    params = jax.jit(model.init)(init_rng, example)
+  return create_train_state(params, optimizer, state_rng)
+
+
+def jit_train_step(config: ml_collections.ConfigDict, optimizer,
+                   mesh: jax.sharding.Mesh):
+  """The train step compiled for `mesh`: state replicated (and donated),
+  batch split over the data axis."""
+  replicated = sharding.replicated(mesh)
+  return jax.jit(
+      train_step_lib.make_train_step(config, optimizer),
+      in_shardings=(replicated, sharding.batch_sharding(mesh)),
+      out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+def train(config: ml_collections.ConfigDict, workdir: str,
+          init_params_path: Optional[str] = None,
+          data=None,
+          progress_bar: bool = True) -> TrainState:
+  """Trains until `config.train.num_steps`, resuming from workdir.
+
+  Args:
+    config: a training config (see `alphafold_jax.training.config`).
+    workdir: checkpoints, metrics.jsonl and TensorBoard files go here.
+    init_params_path: released-format parameters to start from (ignored when
+      the workdir already holds a checkpoint).
+    data: the training stream: an iterator of this process's share of each
+      batch with `example(j)` (one processed example, for shapes),
+      `get_state()` (JSON-serialisable) and `set_state(state)`, such as
+      `data.TrainingData` or `alphafold_jax.data.datasets.loader.
+      TrainingStream`; when None, `data.TrainingData` over the structures of
+      `config.dataset`.
+    progress_bar: show a tqdm bar on the console.
+
+  Returns:
+    The final TrainState (replicated over the mesh).
+  """
+  tc = config.train
+  mesh = sharding.make_mesh()
+  if data is None:
+    examples = data_lib.load_structures(config.dataset.pdb_files,
+                                        config.dataset.chains)
+    data = data_lib.TrainingData(examples, config, tc.batch_size, tc.seed,
+                                 process_index=jax.process_index(),
+                                 process_count=jax.process_count())
+  optimizer = optimizer_lib.make_optimizer(config.optimizer)
+  rng = jax.random.PRNGKey(tc.seed)
+  # An example with the stream's shapes (the stream is not advanced).
+  example = data.example(0)
+  checkpointer = checkpoint_lib.Checkpointer(
+      workdir, every_steps=tc.checkpoint_every_steps,
+      keep=tc.keep_checkpoints)
+  replicated = sharding.replicated(mesh)
+
+  if checkpointer.latest_step() is not None:
+    # Resuming: the state's shapes are enough, no initialisation is run.
+    abstract = jax.eval_shape(
+        lambda r: initial_state(config, example, optimizer, r), rng)
+    abstract = jax.tree_util.tree_map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
+        abstract)
+    state, data_state = checkpointer.restore(abstract)
+    data.set_state(data_state)
+    logging.info('Resumed from step %d (batch %d).', int(state.step),
+                 data.position)
+  else:
+    state = jax.device_put(
+        initial_state(config, example, optimizer, rng, init_params_path),
+        replicated)
+
+  step_fn = jit_train_step(config, optimizer, mesh)
+  writer = (metrics_lib.MetricsWriter(workdir)
+            if jax.process_index() == 0 else None)
+  step = int(state.step)
+  bar = tqdm.tqdm(total=tc.num_steps, initial=step,
+                  disable=not progress_bar or jax.process_index() != 0,
+                  dynamic_ncols=True)
+  consistent = True  # False while a step holds the (donated) state
+  try:
+    while step < tc.num_steps:
+      batch = sharding.global_batch(next(data), mesh)
+      start = time.perf_counter()
+      consistent = False
+      state, metrics = step_fn(state, batch)
+      metrics = jax.device_get(metrics)
+      consistent = True
+      seconds = time.perf_counter() - start
+      step = int(state.step)
+      metrics.update(step_time=seconds,
+                     examples_per_second=tc.batch_size / seconds)
+      if metrics['skipped']:
+        logging.warning('Step %d skipped: loss or gradient not finite '
+                        '(%d skipped so far).', step,
+                        int(metrics['num_skipped']))
+      if writer is not None and (step % tc.log_every_steps == 0 or
+                                 metrics['skipped']):
+        writer.write(step, metrics)
+      bar.update(1)
+      bar.set_postfix(loss=float(metrics['loss']),
+                      lddt_ca=float(metrics['lddt_ca']), refresh=False)
+      checkpointer.maybe_save(step, state, data.get_state())
+  finally:
+    # At exit, also on an interrupt, as long as the state is whole.
+    if consistent:
+      checkpointer.save(step, state, data.get_state())
+    checkpointer.close()
+    bar.close()
+    if writer is not None:
+      writer.close()
+  return state

@@ -1,0 +1,93 @@
+"""One training step of the tiny preset: an update with every metric, and a
+non-finite step skipped."""
+import jax
+import numpy as np
+import pytest
+
+from alphafold_jax.training import data as data_lib
+from alphafold_jax.training import optimizer as optimizer_lib
+from alphafold_jax.training import sharding
+from alphafold_jax.training import train_step as train_step_lib
+from alphafold_jax.training import trainer
+
+from tests.training.conftest import tiny_config
+
+BATCH_SIZE = 2
+
+
+@pytest.fixture(scope='module')
+def setup(examples):
+  config = tiny_config(batch_size=BATCH_SIZE)
+  optimizer = optimizer_lib.make_optimizer(config.optimizer)
+  data = data_lib.TrainingData(examples, config, BATCH_SIZE, seed=0)
+  state = trainer.initial_state(config, data.example(0), optimizer,
+                                jax.random.PRNGKey(0))
+  mesh = sharding.make_mesh()
+  step = trainer.jit_train_step(config, optimizer, mesh)
+  batch = next(data)
+  return config, jax.device_get(state), step, batch
+
+
+def _run(step, state, batch):
+  # The step donates its input state: hand it a copy.
+  new_state, metrics = step(jax.tree_util.tree_map(np.array, state), batch)
+  return jax.device_get(new_state), jax.device_get(metrics)
+
+
+def test_step_updates_params_and_reports_every_term(setup):
+  config, state, step, batch = setup
+  new_state, metrics = _run(step, state, batch)
+  for key in ('loss', 'distogram_loss', 'masked_msa_loss',
+              'structure_module_loss', 'fape', 'sidechain_fape', 'chi_loss',
+              'angle_norm_loss', 'predicted_lddt_loss',
+              'experimentally_resolved_loss', 'lddt_ca', 'grad_norm',
+              'learning_rate'):
+    assert np.isfinite(metrics[key]), key
+  assert 0. <= metrics['lddt_ca'] <= 1.
+  # Each example's gradient is clipped to 0.1, so is their mean.
+  assert metrics['grad_norm'] <= config.optimizer.per_example_clip_norm + 1e-6
+  assert metrics['skipped'] == 0 and int(new_state.num_skipped) == 0
+  assert int(new_state.step) == 1
+  np.testing.assert_allclose(
+      metrics['learning_rate'],
+      config.optimizer.learning_rate / config.optimizer.warmup_steps)
+  decay = config.optimizer.ema_decay
+  for old, new, ema in zip(jax.tree_util.tree_leaves(state.params),
+                           jax.tree_util.tree_leaves(new_state.params),
+                           jax.tree_util.tree_leaves(new_state.ema_params)):
+    np.testing.assert_allclose(ema, decay * old + (1 - decay) * new,
+                               rtol=1e-5, atol=1e-7)
+  # Zero-initialised output layers (Suppl. 1.11.4) block the gradient of
+  # what feeds them at the first step, so only part of the weights move.
+  assert any(not np.array_equal(a, b) for a, b in zip(
+      jax.tree_util.tree_leaves(state.params),
+      jax.tree_util.tree_leaves(new_state.params)))
+
+
+def test_non_finite_step_changes_nothing_but_the_counters(setup):
+  _, state, step, batch = setup
+  poisoned = dict(batch)
+  poisoned['all_atom_positions'] = np.full_like(batch['all_atom_positions'],
+                                                np.nan)
+  poisoned['backbone_affine_tensor'] = np.full_like(
+      batch['backbone_affine_tensor'], np.nan)
+  new_state, metrics = _run(step, state, poisoned)
+  assert metrics['skipped'] == 1 and int(new_state.num_skipped) == 1
+  assert int(new_state.step) == int(state.step) + 1
+  for field in ('params', 'opt_state', 'ema_params'):
+    for a, b in zip(jax.tree_util.tree_leaves(getattr(state, field)),
+                    jax.tree_util.tree_leaves(getattr(new_state, field))):
+      np.testing.assert_array_equal(a, b, err_msg=field)
+  # The run goes on: the next (finite) step updates.
+  _, metrics = _run(step, new_state, batch)
+  assert metrics['skipped'] == 0
+
+
+def test_clipping_scales_each_example_to_the_norm():
+  grads = {'w': np.array([[3., 4.], [0.03, 0.04]], np.float32)}
+  norms = train_step_lib._per_example_norm(grads)  # pylint: disable=protected-access
+  np.testing.assert_allclose(norms, [5., 0.05], rtol=1e-6)
+  mean = train_step_lib._clip_and_average(grads, norms, 0.1)  # pylint: disable=protected-access
+  # [3, 4] is scaled to norm 0.1; [0.03, 0.04] is below it and kept.
+  np.testing.assert_allclose(mean['w'], [(0.06 + 0.03) / 2, (0.08 + 0.04) / 2],
+                             rtol=1e-6)

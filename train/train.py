@@ -1,0 +1,59 @@
+"""Trains AlphaFold2 (Suppl. 1.11) from a config file.
+
+  python train/train.py --config=configs/tiny.py \
+      --config.dataset.pdb_files="('tests/fixtures/data/3a4rA.pdb.gz',)" \
+      --config.dataset.chains="('A',)" --workdir=/tmp/tiny
+
+  # Fine-tuning from released weights (the EMA starts from them too):
+  python train/train.py --config=configs/finetuning.py \
+      --init_params=params_model_1_ptm.npz --workdir=/tmp/finetune
+
+  # Multi-host: the same command on every host, with
+  #   --coordinator_address=host0:1234 --num_processes=N --process_id=i
+
+Running again with the same --workdir resumes from its latest checkpoint.
+"""
+import logging as std_logging
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+from alphafold_jax.training import sharding
+from alphafold_jax.training import trainer
+
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', None, 'A training config file (configs/*.py).',
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string(
+    'workdir', None, 'Checkpoints, metrics.jsonl and TensorBoard files.')
+_INIT_PARAMS = flags.DEFINE_string(
+    'init_params', None,
+    'Released-format .npz to start from (fine-tuning).')
+_COORDINATOR = flags.DEFINE_string(
+    'coordinator_address', None,
+    'host:port of process 0, for multi-host runs.')
+_NUM_PROCESSES = flags.DEFINE_integer(
+    'num_processes', None, 'Processes in a multi-host run.')
+_PROCESS_ID = flags.DEFINE_integer(
+    'process_id', None, 'This process in a multi-host run.')
+_PROGRESS_BAR = flags.DEFINE_boolean(
+    'progress_bar', True, 'Show a progress bar.')
+
+
+def main(argv):
+  del argv
+  # Warnings (skipped steps) and resume notes reach the console.
+  std_logging.getLogger().setLevel(std_logging.INFO)
+  sharding.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value,
+                                  _PROCESS_ID.value)
+  logging.info('Config:\n%s', _CONFIG.value)
+  trainer.train(_CONFIG.value, _WORKDIR.value,
+                init_params_path=_INIT_PARAMS.value,
+                progress_bar=_PROGRESS_BAR.value)
+
+
+if __name__ == '__main__':
+  flags.mark_flags_as_required(['config', 'workdir'])
+  app.run(main)
