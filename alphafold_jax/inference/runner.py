@@ -68,9 +68,11 @@ def _jitted_apply(model_config: ml_collections.ConfigDict) -> Callable:
   key = model_config.to_json(sort_keys=True)
   if key not in _APPLY_CACHE:
     def forward(batch):
+      # As the released inference: the ensemble members of each recycling
+      # iteration (8 in CASP14 mode, else 1) are averaged.
       return AlphaFold(model_config)(
           batch, is_training=False, compute_loss=False,
-          ensemble_representations=False, return_representations=True)
+          ensemble_representations=True, return_representations=True)
     _APPLY_CACHE[key] = jax.jit(hk.transform(forward).apply)
   return _APPLY_CACHE[key]
 
