@@ -58,13 +58,6 @@ class ChainStructure:
   structure_method: str
   source: str
 
-  @property
-  def aatype(self) -> np.ndarray:
-    """[N_res] int32 indices into residue_constants.restypes_with_x."""
-    unknown = residue_constants.restype_num
-    return np.asarray([residue_constants.restype_order.get(r, unknown)
-                       for r in self.sequence], np.int32)
-
 
 @dataclasses.dataclass(frozen=True)
 class Skipped:

@@ -1,7 +1,9 @@
 """The PDB set built from real structures, read back and checked against
 the source files (issue 4, "Must show")."""
+import dataclasses
 import gzip
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -10,11 +12,23 @@ from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.common import residue_constants
 from alphafold_jax.data import mmcif as mmcif_lib
 from alphafold_jax.data import parsers
+from alphafold_jax.data import templates
 from alphafold_jax.data.datasets import build_report
 from alphafold_jax.data.datasets import filters
 from alphafold_jax.data.datasets import pdb_builder
 from alphafold_jax.data.datasets import records
 from alphafold_jax.data.datasets import sources
+
+
+# Residues of the template hit of test_templates_from_pdb70_hits.
+ALIGNED = 20
+
+
+def _by_name_from(pdb_sources, name):
+  """A chain's sequence, read from its alignment's query row."""
+  path = os.path.join(pdb_sources.alignment_dir, name, 'uniref90_hits.sto')
+  with open(path) as f:
+    return parsers.parse_stockholm(f.read()).sequences[0]
 
 
 def _by_name(source):
@@ -115,3 +129,42 @@ def test_building_twice_gives_identical_examples(pdb_data_dir, pdb_sources,
 def test_tensorflow_is_not_imported(pdb_data_dir):
   assert sources.open_dataset(pdb_data_dir, pdb_builder.PDB_DATASET)[0]
   assert 'tensorflow' not in sys.modules
+
+
+def test_templates_from_pdb70_hits(pdb_sources, tmp_path):
+  """A pdb70_hits.hhr hit on 5PTI gives 2xcj_A a template whose
+  coordinates are those of the aligned 5PTI residues."""
+  alignment_dir = tmp_path / 'alignments'
+  shutil.copytree(pdb_sources.alignment_dir, alignment_dir)
+  query = _by_name_from(pdb_sources, '2xcj_A')
+  entry = mmcif_lib.read(os.path.join(pdb_sources.structure_dir,
+                                      '5PTI.cif.gz'))
+  seqres = entry.chain_to_seqres['A']
+  hhr = (f'No 1\n>5PTI_A BPTI\nProbab=99.0  E-value=1e-10  Score=50  '
+         f'Aligned_cols={ALIGNED}  Identities=10%  Similarity=0.1  '
+         f'Sum_probs=20.5  Template_Neff=1\n\n'
+         f'Q query            1 {query[:ALIGNED]}   {ALIGNED} '
+         f'({len(query)})\n'
+         f'T 5PTI_A           1 {seqres[:ALIGNED]}   {ALIGNED} '
+         f'({len(seqres)})\n')
+  (alignment_dir / '2xcj_A' / 'pdb70_hits.hhr').write_text(hhr)
+  with_templates = dataclasses.replace(
+      pdb_sources, alignment_dir=str(alignment_dir),
+      template_featurizer=templates.TemplateFeaturizer(
+          pdb_sources.structure_dir, filters.TRAINING_CUTOFF_DATE))
+  pdb_builder.build_pdb_dataset(str(tmp_path / 'tfds'), with_templates)
+  example = _by_name(sources.open_dataset(
+      str(tmp_path / 'tfds'), pdb_builder.PDB_DATASET))['2xcj_A']
+  positions, _ = mmcif_lib.get_atom_positions(entry, 'A')
+  assert example['template_aatype'].shape == (1, len(query))
+  np.testing.assert_array_equal(
+      example['template_all_atom_positions'][0, :ALIGNED],
+      positions[:ALIGNED])
+  assert not example['template_all_atom_masks'][0, ALIGNED:].any()
+  # Stored as the pipeline gives it (HHblits codes, which process_features
+  # maps to the model's order).
+  raw = records.to_raw_features(example)
+  np.testing.assert_array_equal(
+      raw['template_aatype'][0, :ALIGNED].argmax(-1),
+      [residue_constants.HHBLITS_AA_TO_ID[r] for r in seqres[:ALIGNED]])
+  np.testing.assert_allclose(example['template_sum_probs'], [[20.5]])
