@@ -7,6 +7,7 @@ import shutil
 import sys
 
 import numpy as np
+import pytest
 
 from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.common import residue_constants
@@ -168,3 +169,27 @@ def test_templates_from_pdb70_hits(pdb_sources, tmp_path):
       raw['template_aatype'][0, :ALIGNED].argmax(-1),
       [residue_constants.HHBLITS_AA_TO_ID[r] for r in seqres[:ALIGNED]])
   np.testing.assert_allclose(example['template_sum_probs'], [[20.5]])
+
+
+def test_an_interrupted_build_leaves_no_dataset(pdb_sources, tmp_path,
+                                                monkeypatch):
+  calls = []
+  real_chain_record = pdb_builder.chain_record
+
+  def dies_on_the_second_chain(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:
+      raise KeyboardInterrupt
+    return real_chain_record(*args, **kwargs)
+
+  monkeypatch.setattr(pdb_builder, 'chain_record', dies_on_the_second_chain)
+  with pytest.raises(KeyboardInterrupt):
+    pdb_builder.build_pdb_dataset(str(tmp_path), pdb_sources)
+  folder = sources.dataset_dir(str(tmp_path), pdb_builder.PDB_DATASET)
+  assert not os.path.exists(folder)
+  with pytest.raises(FileNotFoundError):
+    sources.open_dataset(str(tmp_path), pdb_builder.PDB_DATASET)
+  monkeypatch.setattr(pdb_builder, 'chain_record', real_chain_record)
+  pdb_builder.build_pdb_dataset(str(tmp_path), pdb_sources)
+  assert len(sources.open_dataset(str(tmp_path),
+                                  pdb_builder.PDB_DATASET)) == 3
