@@ -33,6 +33,7 @@ from alphafold_jax.data.datasets import distillation_predictions
 from alphafold_jax.data.datasets import provenance
 from alphafold_jax.model import load_params
 from alphafold_jax.model import model_config
+from alphafold_jax.training import checkpoint
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'A config file (configs/*.py); or use --model_preset.')
@@ -76,8 +77,6 @@ def _model():
     params = load_params(_PARAMS.value, config=config)
     digest = provenance.file_sha256(_PARAMS.value)
   else:
-    # Imported here: only this path needs the training stack.
-    from alphafold_jax.training import checkpoint  # pylint: disable=g-import-not-at-top
     params = checkpoint.load_params_from_workdir(_CHECKPOINT_DIR.value)
     digest = provenance.params_sha256(params)
   return config, params, preset, digest

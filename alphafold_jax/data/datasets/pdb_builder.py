@@ -100,8 +100,8 @@ class PdbChains(tfds.core.GeneratorBasedBuilder):
   """PDB chains with alignments, ground truth and sampling weights."""
 
   VERSION = tfds.core.Version(sources_lib.DATASET_VERSION)
-  RELEASE_NOTES = {sources_lib.DATASET_VERSION: 'Raw features, structure, Suppl. 1.2.5 filters '
-                            'and weights.'}
+  RELEASE_NOTES = {sources_lib.DATASET_VERSION:
+                   'Raw features, structure, Suppl. 1.2.5 filters and weights.'}
 
   def __init__(self, *, sources: PdbSources, **kwargs):
     self._sources = sources
