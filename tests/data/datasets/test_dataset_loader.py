@@ -110,3 +110,13 @@ def test_reading_needs_no_tensorflow(stream_sources, config):
   next(loader.TrainingStream(stream_sources, config, BATCH, SEED,
                              process_index=0, process_count=1))
   assert 'tensorflow' not in sys.modules
+
+
+def test_sources_from_a_data_dir(pdb_data_dir):
+  opened = loader.StreamSources.from_data_dir(pdb_data_dir, distillation=None)
+  assert opened.distillation is None
+  assert len(opened.pdb_weights) == len(opened.pdb) == 3
+  draw = loader.ExampleDraw(opened, seed=SEED)
+  assert draw.distillation_fraction == 0.
+  with pytest.raises(FileNotFoundError):
+    loader.StreamSources.from_data_dir(pdb_data_dir)  # No distillation set.
