@@ -16,9 +16,8 @@ P-th of them (its B/P share of every global batch), so hosts never read
 the same example. The grain iterator's state ({'next_index': batch}) is
 what a checkpoint saves; restoring it resumes the stream exactly.
 
-  data = TrainingStream(StreamSources(pdb=open_dataset(d, 'pdb_chains'),
-                                      distillation=open_dataset(d, ...)),
-                        config, global_batch_size=128, seed=0)
+  data = TrainingStream(StreamSources.from_data_dir('/data/tfds'), config,
+                        global_batch_size=128, seed=0)
   batch = next(data)          # features with a leading [B_local] axis
   state = data.get_state()    # save with the checkpoint
 """
