@@ -58,4 +58,4 @@ def run_golden(config=None, compute_loss=False, global_config_overrides=None,
                                 ensemble_representations=False,
                                 return_representations=True)
 
-  return hk.transform(fn).apply(load_params(dtype), None, load_batch(dtype))
+  return jax.jit(hk.transform(fn).apply)(load_params(dtype), None, load_batch(dtype))

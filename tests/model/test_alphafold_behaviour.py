@@ -48,7 +48,8 @@ def _apply(batch, cfg=None, params_dtype=np.float64):
   def fn(b):
     return AlphaFold(cfg.model)(b, is_training=False, return_representations=True)
 
-  out = hk.transform(fn).apply(golden_model.load_params(params_dtype), None, batch)
+  out = jax.jit(hk.transform(fn).apply)(golden_model.load_params(params_dtype),
+                                        None, batch)
   return {k: np.asarray(v) for k, v in golden_model.flatten(out).items()}
 
 
@@ -100,7 +101,8 @@ def test_moving_recycled_positions_changes_nothing():
         b, p, is_training=False)
 
   with jax.enable_x64(True):
-    run = lambda p: golden_model.flatten(hk.transform(fn).apply(params, None, batch, p))
+    apply = jax.jit(hk.transform(fn).apply)
+    run = lambda p: golden_model.flatten(apply(params, None, batch, p))
     out = run(prev)
     moved = run({**prev, 'prev_pos': _move(prev['prev_pos'])})
   assert num_res == out['distogram/logits'].shape[0]
