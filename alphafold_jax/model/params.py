@@ -3,10 +3,7 @@
 The released `params_model_*.npz` files hold one array per parameter under
 the key '<module path>//<param name>'; Haiku wants {module path: {name: array}}.
 """
-import io
-import os
 import pathlib
-import tempfile
 from typing import Mapping, Optional
 
 import haiku as hk
@@ -14,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from alphafold_jax.common import atomic
 from alphafold_jax.common import residue_constants
 from alphafold_jax.model.config import MODEL_PRESETS
 from alphafold_jax.model.config import model_config
@@ -142,17 +140,4 @@ def load_params(path, config=None, model_name: Optional[str] = None,
 
 def save_params(params: Params, path):
   """Writes the released format, atomically (a crash leaves no partial file)."""
-  path = pathlib.Path(path)
-  buffer = io.BytesIO()
-  np.savez(buffer, **haiku_to_flat(params))
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix='.tmp')
-  try:
-    with os.fdopen(fd, 'wb') as f:
-      f.write(buffer.getvalue())
-      f.flush()
-      os.fsync(f.fileno())
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
+  atomic.write_npz(path, haiku_to_flat(params))

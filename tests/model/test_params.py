@@ -48,7 +48,7 @@ def test_save_then_load_round_trips(tmp_path, golden_flat):
   for scope, values in params.items():
     for name, value in values.items():
       np.testing.assert_array_equal(again[scope][name], value)
-  assert not list(tmp_path.glob('*.tmp'))
+  assert [p.name for p in tmp_path.iterdir()] == ['params_small.npz']
 
 
 def test_mismatched_file_names_each_problem(tmp_path, golden_flat):

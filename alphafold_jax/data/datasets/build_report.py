@@ -14,7 +14,7 @@ from typing import Dict, List
 
 from absl import logging
 
-from alphafold_jax.data.datasets import atomic
+from alphafold_jax.common import atomic
 
 REPORT_FILE = 'build_report.json'
 # Why a chain is left out.

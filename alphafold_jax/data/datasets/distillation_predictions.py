@@ -31,7 +31,7 @@ import tqdm
 from alphafold_jax.data import parsers
 from alphafold_jax.data import pipeline
 from alphafold_jax.data.datasets import alignments
-from alphafold_jax.data.datasets import atomic
+from alphafold_jax.common import atomic
 from alphafold_jax.data.datasets import build_report
 from alphafold_jax.data.datasets import confidence_filter
 from alphafold_jax.data.datasets import filters

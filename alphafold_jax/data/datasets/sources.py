@@ -12,7 +12,7 @@ import os
 import numpy as np
 import tensorflow_datasets as tfds
 
-from alphafold_jax.data.datasets import atomic
+from alphafold_jax.common import atomic
 
 # The datasets' names (their folders under a data_dir).
 PDB_DATASET = 'pdb_chains'
