@@ -19,6 +19,16 @@ def _head_dims(config, q_data, m_data):
   return num_head, key_dim, value_dim
 
 
+def _gate(q_data, num_head: int, value_dim: int):
+  """Sigmoid gate [B, Q, H, c] per query, head and value channel; starts open
+  (zero weights, unit bias)."""
+  gating_w = _param('gating_w', (q_data.shape[-1], num_head, value_dim),
+                    hk.initializers.Constant(0.), like=q_data)
+  gating_b = _param('gating_b', (num_head, value_dim), hk.initializers.Constant(1.),
+                    like=q_data)
+  return jax.nn.sigmoid(jnp.einsum('bqc,chv->bqhv', q_data, gating_w) + gating_b)
+
+
 def _param(name, shape, init, like):
   """A parameter in float32 (float64 for float64 inputs), cast to like's dtype."""
   return hk.get_parameter(name, shape, param_dtype(like), init).astype(like.dtype)
@@ -60,12 +70,7 @@ class Attention(hk.Module):
     weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
 
     if c.gating:
-      gating_w = param('gating_w', (q_data.shape[-1], num_head, value_dim),
-                       hk.initializers.Constant(0.))
-      gating_b = param('gating_b', (num_head, value_dim),
-                       hk.initializers.Constant(1.))
-      gate = jax.nn.sigmoid(jnp.einsum('bqc,chv->bqhv', q_data, gating_w) + gating_b)
-      weighted_avg = weighted_avg * gate
+      weighted_avg = weighted_avg * _gate(q_data, num_head, value_dim)
 
     o_w = param('output_w', (num_head, value_dim, self.output_dim),
                 _final_init(self.global_config))
@@ -109,12 +114,7 @@ class GlobalAttention(hk.Module):
                 _final_init(self.global_config))
     o_b = param('output_b', (self.output_dim,), hk.initializers.Constant(0.))
     if c.gating:
-      gating_w = param('gating_w', (q_data.shape[-1], num_head, value_dim),
-                       hk.initializers.Constant(0.))
-      gating_b = param('gating_b', (num_head, value_dim),
-                       hk.initializers.Constant(1.))
-      gate = jax.nn.sigmoid(jnp.einsum('bqc,chv->bqhv', q_data, gating_w) + gating_b)
-      weighted_avg = weighted_avg[:, None] * gate
+      weighted_avg = weighted_avg[:, None] * _gate(q_data, num_head, value_dim)
       return jnp.einsum('bqhc,hco->bqo', weighted_avg, o_w) + o_b
     out = jnp.einsum('bhc,hco->bo', weighted_avg, o_w) + o_b
     return jnp.broadcast_to(out[:, None], q_data.shape[:2] + (self.output_dim,))
