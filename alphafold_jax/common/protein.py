@@ -81,6 +81,25 @@ def _is_protein_residue(residue) -> bool:
           residue.get_resname() in PDBData.protein_letters_3to1_extended)
 
 
+def residue_to_atom37(residue, dtype=np.float64):
+  """A Biopython residue's atoms in the atom37 layout: positions [37, 3],
+  mask [37] and B-factors [37]. Atoms outside the layout are dropped;
+  selenomethionine's SE takes the place of MET's SD."""
+  renames = _MODIFIED_ATOM_RENAMES.get(residue.get_resname(), {})
+  pos = np.zeros([rc.atom_type_num, 3], dtype)
+  mask = np.zeros([rc.atom_type_num], dtype)
+  bfac = np.zeros([rc.atom_type_num], dtype)
+  for atom in residue:
+    name = renames.get(atom.get_name(), atom.get_name())
+    if name not in rc.atom_order:
+      continue
+    i = rc.atom_order[name]
+    pos[i] = atom.get_coord()
+    mask[i] = 1.
+    bfac[i] = atom.get_bfactor()
+  return pos, mask, bfac
+
+
 def _from_bio_structure(structure, chain_id: Optional[str],
                         source: str) -> Protein:
   """Protein of the first model of a Biopython structure."""
@@ -105,18 +124,7 @@ def _from_bio_structure(structure, chain_id: Optional[str],
             f'{source}: residue {residue.get_resname()} {residue.id[1]} of '
             f'chain {chain.id} has insertion code {residue.id[2]!r}; '
             'insertion codes are not supported.')
-      renames = _MODIFIED_ATOM_RENAMES.get(residue.get_resname(), {})
-      pos = np.zeros([rc.atom_type_num, 3])
-      mask = np.zeros([rc.atom_type_num])
-      bfac = np.zeros([rc.atom_type_num])
-      for atom in residue:
-        name = renames.get(atom.get_name(), atom.get_name())
-        if name not in rc.atom_order:
-          continue
-        i = rc.atom_order[name]
-        pos[i] = atom.get_coord()
-        mask[i] = 1.
-        bfac[i] = atom.get_bfactor()
+      pos, mask, bfac = residue_to_atom37(residue)
       if not mask.any():
         # Residues without any heavy atom of the atom37 set carry nothing.
         continue

@@ -20,6 +20,7 @@ from Bio.Data import PDBData
 from Bio.PDB import MMCIFParser
 from Bio.PDB.MMCIF2Dict import MMCIF2Dict
 
+from alphafold_jax.common import protein
 from alphafold_jax.common import residue_constants
 
 # Consecutive C-alpha atoms further apart than this (Å) mean a broken file.
@@ -236,13 +237,7 @@ def get_atom_positions(mmcif: MmcifObject, chain_id: str,
     if at.is_missing or at.residue_id not in chain:
       continue
     residue = chain[at.residue_id]
-    for atom in residue.get_atoms():
-      name = atom.get_name()
-      if name == 'SE' and residue.get_resname() == 'MSE':
-        name = 'SD'
-      if name in order:
-        positions[index, order[name]] = atom.get_coord()
-        mask[index, order[name]] = 1.
+    positions[index], mask[index], _ = protein.residue_to_atom37(residue, np.float32)
     if residue.get_resname() == 'ARG':
       cd, nh1, nh2 = (order[n] for n in ('CD', 'NH1', 'NH2'))
       if mask[index, [cd, nh1, nh2]].all() and (
