@@ -107,9 +107,9 @@ def training_config(*, model_preset: str = 'model_1',
       'keep_checkpoints': 3,
   })
   config.dataset = ml_collections.ConfigDict({
-      'pdb_files': list(pdb_files or []),
+      'pdb_files': tuple(pdb_files or ()),
       # One chain id per file ('' takes the file's first chain).
-      'chains': [''] * len(pdb_files or []),
+      'chains': ('',) * len(pdb_files or ()),
   })
   return config
 

@@ -23,8 +23,8 @@ def _config(num_steps):
   config = tiny_config(num_steps=num_steps, batch_size=2,
                        checkpoint_every_steps=CHECKPOINT_EVERY,
                        keep_checkpoints=NUM_STEPS)
-  config.dataset.pdb_files = [str(PROTEIN)]
-  config.dataset.chains = ['A']
+  config.dataset.pdb_files = (str(PROTEIN),)
+  config.dataset.chains = ('A',)
   return config
 
 
