@@ -92,9 +92,13 @@ def ranking(ranking_confidences: Mapping[str, float]) -> Dict[str, Any]:
           'order': order}
 
 
-def relax_metrics(violations: Mapping[str, Sequence[float]]
+def relax_metrics(violations: Mapping[str, Sequence[float]],
+                  errors: Mapping[str, str] | None = None
                   ) -> Dict[str, Dict[str, Any]]:
-  """relax_metrics.json: the residues still violating after relaxation."""
-  return {name: {'remaining_violations': list(v),
-                 'remaining_violations_count': float(np.sum(v))}
-          for name, v in violations.items()}
+  """relax_metrics.json: the residues still violating after relaxation, and
+  for models whose relaxation failed, why."""
+  metrics = {name: {'remaining_violations': list(v),
+                    'remaining_violations_count': float(np.sum(v))}
+             for name, v in violations.items()}
+  metrics.update({name: {'error': e} for name, e in (errors or {}).items()})
+  return metrics

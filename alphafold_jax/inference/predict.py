@@ -120,11 +120,21 @@ def predict_structure(fasta_path: str, fasta_name: str, output_dir_base: str,
   ranking = outputs.ranking(confidences)
   order = ranking['order']
   to_relax = {'best': order[:1], 'all': order, 'none': []}[models_to_relax]
-  relaxed_pdbs, violations = {}, {}
+  relaxed_pdbs, violations, relax_errors = {}, {}, {}
   for name in to_relax:
     started = time.time()
-    pdb, _, violations[name] = amber_relaxer.process(unrelaxed[name])
-    timings[f'relax_{name}'] = time.time() - started
+    try:
+      pdb, _, violations[name] = amber_relaxer.process(unrelaxed[name])
+    except RuntimeError as e:
+      # A structure no force field can start from (e.g. collapsed atoms of
+      # an untrained model) keeps its unrelaxed coordinates; the run goes on
+      # and relax_metrics.json says why.
+      logging.warning('Relaxation of %s failed; ranking its unrelaxed '
+                      'structure: %s', name, e)
+      relax_errors[name] = str(e)
+      continue
+    finally:
+      timings[f'relax_{name}'] = time.time() - started
     relaxed_pdbs[name] = pdb
     outputs.write_text(path(f'relaxed_{name}.pdb'), pdb)
 
@@ -144,7 +154,7 @@ def predict_structure(fasta_path: str, fasta_name: str, output_dir_base: str,
 
   outputs.write_json(path('ranking_debug.json'), ranking)
   outputs.write_json(path('relax_metrics.json'),
-                     outputs.relax_metrics(violations))
+                     outputs.relax_metrics(violations, relax_errors))
   outputs.write_json(path('timings.json'), timings)
   return {'output_dir': output_dir, 'ranking': ranking, 'timings': timings,
           'predictions': predictions, 'ranked': ranked}
