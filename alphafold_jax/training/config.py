@@ -82,6 +82,10 @@ def training_config(*, model_preset: str = 'model_1',
   with config.model.global_config.unlocked():
     # Optional bfloat16 trunk (geometry stays float32).
     config.model.global_config.bfloat16 = False
+  # Suppl. 1.11.8: the blocks' activations are recomputed in the backward
+  # pass (gradient checkpointing); without it one example at crop 64 asked
+  # for a 34 GB buffer on the CPU.
+  config.model.global_config.use_remat = True
   heads = config.model.heads
   heads.structure_module.structural_violation_loss_weight = (
       violation_loss_weight)

@@ -25,6 +25,7 @@ def test_presets_follow_table_4(name, crop, clusters, extra, violation,
   assert config.optimizer.per_example_clip_norm == 0.1
   assert config.optimizer.ema_decay == 0.999
   assert config.train.batch_size == 128
+  assert config.model.global_config.use_remat
   # The data draws the recycling count the model runs.
   assert config.data.common.num_recycle == config.model.num_recycle == 3
 
