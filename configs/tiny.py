@@ -44,6 +44,8 @@ def get_config():
   model = config.model
   # Whole-tensor attention: chunking only saves memory at inference sizes.
   model.global_config.subbatch_size = None
+  # Tiny activations fit without recomputation, which only slows compiles.
+  model.global_config.use_remat = False
   evo = model.embeddings_and_evoformer
   evo.evoformer_num_block = EVOFORMER_BLOCKS
   evo.extra_msa_stack_num_block = EXTRA_MSA_BLOCKS
