@@ -13,13 +13,13 @@ from get_config(); its sections are
 """
 from __future__ import annotations
 
-import copy
 import importlib.util
 import pathlib
 from typing import Optional, Sequence
 
 import ml_collections
 
+from alphafold_jax.data import features
 from alphafold_jax.model import model_config
 
 # Suppl. 1.11.3: Adam with these moments; the learning rate warms up linearly
@@ -68,17 +68,10 @@ def training_config(*, model_preset: str = 'model_1',
     pdb_files: structures trained on (single-sequence examples).
   """
   config = model_config(model_preset)
-  train = copy.deepcopy(config.data.eval)
-  with train.unlocked():
-    train.crop_size = crop_size
-    train.max_msa_clusters = max_msa_clusters
-    train.max_extra_msa = max_extra_msa
-    train.max_templates = max_templates
-    # Suppl. 1.2.3: training keeps a random subset of the templates.
-    train.subsample_templates = True
-    train.num_ensemble = 1
   with config.data.unlocked():
-    config.data.train = train
+    config.data.train = features.make_train_data_config(
+        config.data.eval, crop_size=crop_size, max_msa_clusters=max_msa_clusters,
+        max_extra_msa=max_extra_msa, max_templates=max_templates)
   with config.model.global_config.unlocked():
     # Optional bfloat16 trunk (geometry stays float32).
     config.model.global_config.bfloat16 = False
