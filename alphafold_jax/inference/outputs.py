@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import pickle
-import tempfile
 from typing import Any, Dict, Mapping, Sequence
 
 import numpy as np
+
+from alphafold_jax.common import atomic
 
 # AlphaFold DB confidence bands of pLDDT: very low (D), low (L), confident
 # (M), very high (H).
@@ -29,16 +29,7 @@ PAE_DECIMALS = 1
 
 def write_bytes(path: str, data: bytes) -> None:
   """Writes `data` to `path` atomically."""
-  directory = os.path.dirname(os.path.abspath(path))
-  fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp_')
-  try:
-    with os.fdopen(fd, 'wb') as f:
-      f.write(data)
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
+  atomic.write_bytes(path, data)
 
 
 def write_text(path: str, text: str) -> None:
