@@ -1,6 +1,8 @@
 """The binary-backed tools: clear errors when a binary or database is
-missing, timeouts and failures reported with the command."""
+missing, timeouts and failures reported with the command. Stand-in scripts
+play the binaries (test_tools_binaries.py runs the real ones)."""
 import sys
+import time
 
 import pytest
 
@@ -18,10 +20,21 @@ def test_missing_binaries_are_named():
                                                 binary_path='no-hhsearch'),
                       'no-hhsearch'),
                      (lambda: kalign.Kalign(binary_path='no-kalign'),
-                      'no-kalign')):
+                      'no-kalign'),
+                     (lambda: hmmsearch.HmmsearchBinary(
+                         sys.executable, binary_path='no-hmmsearch'),
+                      'no-hmmsearch'),
+                     (lambda: hmmsearch.HmmsearchBinary(
+                         sys.executable, hmmbuild_binary_path='no-hmmbuild'),
+                      'no-hmmbuild')):
     with pytest.raises(subprocess_tool.ToolError,
                        match=f"'{name}' is not installed"):
       make()
+
+
+def _fake_hhsuite_database(prefix):
+  for suffix in subprocess_tool.HHSUITE_DATABASE_FILES:
+    (prefix.parent / (prefix.name + suffix)).write_text('')
 
 
 def test_missing_databases_are_named(tmp_path):
@@ -29,13 +42,20 @@ def test_missing_databases_are_named(tmp_path):
   with pytest.raises(subprocess_tool.ToolError, match='hhblits.*bfd_missing'):
     hhblits.HHBlits([str(tmp_path / 'bfd_missing')], binary_path=sys.executable)
   prefix = tmp_path / 'pdb70'
-  (tmp_path / 'pdb70_a3m.ffdata').write_text('')
+  _fake_hhsuite_database(prefix)
   hhsearch.HHSearch([str(prefix)], binary_path=sys.executable)
-  with pytest.raises(FileNotFoundError, match='seqres_missing'):
-    hmmsearch.Hmmsearch(str(tmp_path / 'seqres_missing'))
+  # The binaries crash on a database without its prefilter files.
+  (tmp_path / 'pdb70_cs219.ffindex').unlink()
+  with pytest.raises(subprocess_tool.ToolError,
+                     match='hhsearch: database .*pdb70 .*incomplete; missing '
+                           '.*pdb70_cs219.ffindex$'):
+    hhsearch.HHSearch([str(prefix)], binary_path=sys.executable)
+  for make in (hmmsearch.Hmmsearch, hmmsearch.HmmsearchBinary):
+    with pytest.raises(FileNotFoundError, match='seqres_missing'):
+      make(str(tmp_path / 'seqres_missing'))
 
 
-def test_run_reports_failure_and_timeout():
+def test_run_reports_failure_and_timeout(tmp_path):
   with pytest.raises(subprocess_tool.ToolError, match='exit code 3.*boom'):
     subprocess_tool.run(
         [sys.executable, '-c', 'import sys; sys.stderr.write("boom"); '
@@ -45,6 +65,19 @@ def test_run_reports_failure_and_timeout():
                         0.2, 'tool')
   assert subprocess_tool.run([sys.executable, '-c', 'print("ok")'], 10,
                              'tool') == 'ok\n'
+  with pytest.raises(subprocess_tool.ToolError, match='could not start'):
+    subprocess_tool.run([str(tmp_path / 'no_such_binary')], 10, 'tool')
+
+
+def test_timeout_kills_the_tools_children(tmp_path):
+  """The Debian hhblits/hhsearch/kalign are scripts that run the binary as
+  a child: a timeout must end the child too."""
+  marker = tmp_path / 'child_finished'
+  with pytest.raises(subprocess_tool.ToolError, match='timed out'):
+    subprocess_tool.run(
+        ['sh', '-c', f'(sleep 0.5; touch {marker}); true'], 0.2, 'tool')
+  time.sleep(1)
+  assert not marker.exists()
 
 
 def test_kalign_refuses_short_sequences():
@@ -69,7 +102,7 @@ def _fake_binary(tmp_path, name, output_flag, output_text):
 
 
 def test_hhblits_hhsearch_kalign_commands(tmp_path):
-  (tmp_path / 'bfd_a3m.ffdata').write_text('')
+  _fake_hhsuite_database(tmp_path / 'bfd')
   a3m = '>q\nMKV\n>h\nMaKV\n'
   binary = _fake_binary(tmp_path, 'hhblits', '-oa3m', a3m)
   assert hhblits.HHBlits([str(tmp_path / 'bfd')], binary_path=binary).query(

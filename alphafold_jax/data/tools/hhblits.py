@@ -32,7 +32,7 @@ class HHBlits:
     """
     self.binary_path = subprocess_tool.find_binary(binary_path)
     for path in database_paths:
-      subprocess_tool.check_database(path, 'hhblits')
+      subprocess_tool.check_hhsuite_database(path, 'hhblits')
     self.database_paths = list(database_paths)
     self.n_cpu, self.n_iter, self.e_value = n_cpu, n_iter, e_value
     self.timeout_s = timeout_s

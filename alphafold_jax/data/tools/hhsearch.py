@@ -24,7 +24,7 @@ class HHSearch:
     """
     self.binary_path = subprocess_tool.find_binary(binary_path)
     for path in database_paths:
-      subprocess_tool.check_database(path, 'hhsearch')
+      subprocess_tool.check_hhsuite_database(path, 'hhsearch')
     self.database_paths = list(database_paths)
     self.timeout_s = timeout_s
 

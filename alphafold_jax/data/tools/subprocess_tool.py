@@ -1,11 +1,16 @@
 """Running an external search/alignment binary with clear failures."""
 from __future__ import annotations
 
-import glob
 import os
 import shutil
+import signal
 import subprocess
 from typing import Sequence
+
+# The ffindex files of an HH-suite database that HHblits and HHsearch read.
+HHSUITE_DATABASE_FILES = tuple(f'_{kind}.{extension}'
+                               for kind in ('a3m', 'cs219')
+                               for extension in ('ffdata', 'ffindex'))
 
 
 class ToolError(RuntimeError):
@@ -25,30 +30,51 @@ def find_binary(name_or_path: str) -> str:
   return path
 
 
-def check_database(prefix: str, tool: str) -> None:
-  """An HH-suite database is a prefix of several files (prefix_a3m.ffdata,
-  ...); a plain database is one file.
+def check_hhsuite_database(prefix: str, tool: str) -> None:
+  """An HH-suite database is the ffindex files '<prefix>_<kind>.ffdata' and
+  '.ffindex'; HHblits and HHsearch need the alignments (a3m) and the
+  prefilter's column states (cs219), and crash without them. The profiles
+  (hhm) are optional.
 
   Raises:
-    ToolError: neither exists.
+    ToolError: naming the missing files.
   """
-  if not (os.path.exists(prefix) or glob.glob(prefix + '_*')):
-    raise ToolError(f'{tool}: database not found: {prefix}')
+  missing = [prefix + suffix for suffix in HHSUITE_DATABASE_FILES
+             if not os.path.isfile(prefix + suffix)]
+  if missing:
+    raise ToolError(f'{tool}: database {prefix} not found or incomplete; '
+                    f'missing {", ".join(missing)}')
 
 
 def run(command: Sequence[str], timeout_s: float, tool: str) -> str:
   """Runs `command` and returns its stdout.
 
+  The command runs in its own process group, all of which is killed on
+  timeout: the Debian hhblits, hhsearch and kalign are shell scripts that
+  start the build for the CPU as a child, which killing the script alone
+  would leave running.
+
   Raises:
-    ToolError: non-zero exit (with the end of stderr) or timeout.
+    ToolError: the command cannot start, exits non-zero (with the end of
+      stderr) or runs past `timeout_s`.
   """
   try:
-    result = subprocess.run(list(command), capture_output=True, text=True,
-                            timeout=timeout_s, check=False)
-  except subprocess.TimeoutExpired as e:
-    raise ToolError(f'{tool} timed out after {timeout_s} s: '
-                    f'{" ".join(command)}') from e
-  if result.returncode:
-    raise ToolError(f'{tool} failed with exit code {result.returncode}: '
-                    f'{" ".join(command)}\n{result.stderr[-2000:]}')
-  return result.stdout
+    process = subprocess.Popen(list(command), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+  except OSError as e:
+    raise ToolError(f'{tool} could not start: {e}') from e
+  with process:
+    try:
+      stdout, stderr = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired as e:
+      raise ToolError(f'{tool} timed out after {timeout_s} s: '
+                      f'{" ".join(command)}') from e
+    finally:
+      if process.returncode is None:  # Timed out or interrupted.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+  if process.returncode:
+    raise ToolError(f'{tool} failed with exit code {process.returncode}: '
+                    f'{" ".join(command)}\n{stderr[-2000:]}')
+  return stdout
