@@ -2,6 +2,8 @@
 (Suppl. 1.9.7) so that released `params_model_?_ptm.npz` weights fit:
 
   python train/train.py --config=configs/finetuning.py \
+      --config.dataset.pdb_data_dir=/data/tfds \
+      --config.dataset.distillation_data_dir=/data/tfds \
       --init_params=params_model_1_ptm.npz --workdir=/tmp/finetune
 """
 from alphafold_jax.training.config import training_config

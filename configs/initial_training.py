@@ -1,7 +1,12 @@
 """Initial training (Suppl. 1.11 and Table 4, first column).
 
   python train/train.py --config=configs/initial_training.py \
-      --config.dataset.pdb_files="('a.pdb.gz', 'b.pdb.gz')" --workdir=/tmp/run
+      --config.dataset.pdb_data_dir=/data/tfds \
+      --config.dataset.distillation_data_dir=/data/tfds --workdir=/tmp/run
+
+on the sets of train/build_pdb_dataset.py and
+train/build_distillation_dataset.py, 75% of the examples self-distillation
+(Suppl. 1.2.4).
 """
 from alphafold_jax.training.config import training_config
 

@@ -1,5 +1,14 @@
 """Trains AlphaFold2 (Suppl. 1.11) from a config file.
 
+  # On the PDB and self-distillation sets (train/build_pdb_dataset.py and
+  # train/build_distillation_dataset.py, each with its --data_dir), 75% of
+  # the examples self-distillation:
+  python train/train.py --config=configs/initial_training.py \
+      --config.dataset.pdb_data_dir=/data/tfds \
+      --config.dataset.distillation_data_dir=/data/tfds \
+      [--config.dataset.distillation_fraction=0.75] --workdir=/tmp/run
+
+  # A small run on structure files (single-sequence examples):
   python train/train.py --config=configs/tiny.py \
       --config.dataset.pdb_files="('tests/fixtures/data/3a4rA.pdb.gz',)" \
       --config.dataset.chains="('A',)" --workdir=/tmp/tiny
@@ -11,7 +20,10 @@
   # Multi-host: the same command on every host, with
   #   --coordinator_address=host0:1234 --num_processes=N --process_id=i
 
-Running again with the same --workdir resumes from its latest checkpoint.
+Running again with the same --workdir resumes from its latest checkpoint
+(the model, the optimiser and the data stream's position). The config is
+saved as <workdir>/config.json, which run_alphafold.py --checkpoint=<workdir>
+reads.
 """
 import logging as std_logging
 

@@ -1,27 +1,39 @@
 """Orbax checkpoints of the training state and the data position.
 
 Layout of a workdir:
+  config.json                 the training config of the latest start
+                              (`load_config`)
   checkpoints/<step>/state/   the TrainState pytree (params, opt_state,
                               ema_params, rng, step, num_skipped)
-  checkpoints/<step>/data/    {"position": next batch index} (JSON)
+  checkpoints/<step>/data/    the data stream's `get_state()` (JSON):
+                              {"position": next batch} of
+                              training.data.TrainingData, the grain
+                              iterator's {"next_index": next batch} of
+                              data.datasets.loader.TrainingStream
 Orbax writes each step into a temporary directory and renames it when
 complete, so a crash mid-write leaves the previous checkpoint intact; only
 the last `keep` steps are kept.
 
 For inference: `load_params_from_workdir(workdir)` returns the EMA
 parameters of the latest checkpoint as a Haiku dict (save it with
-`alphafold_jax.model.save_params` for the released .npz format).
+`alphafold_jax.model.save_params` for the released .npz format), and
+`load_config(workdir)` the config that builds the network they fit.
 """
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import Any, Dict, Optional, Tuple
 
 import jax
+import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from alphafold_jax.common import atomic
+
 CHECKPOINT_DIR = 'checkpoints'
+CONFIG_FILE = 'config.json'
 _STATE = 'state'
 _DATA = 'data'
 
@@ -106,3 +118,22 @@ def load_params_from_workdir(workdir, step: Optional[int] = None,
   tree = restored[_STATE]
   params = tree['ema_params' if ema else 'params']
   return jax.tree_util.tree_map(np.asarray, params)
+
+
+def save_config(workdir, config: ml_collections.ConfigDict) -> None:
+  """Writes workdir/config.json atomically, replacing an earlier start's:
+  it holds the config of the latest start, overrides included."""
+  atomic.write_bytes(pathlib.Path(workdir) / CONFIG_FILE,
+                     (config.to_json(indent=2, sort_keys=True) +
+                      '\n').encode())
+
+
+def load_config(workdir) -> ml_collections.ConfigDict:
+  """The training config saved in a workdir by `save_config` (tuples come
+  back as lists).
+
+  Raises:
+    FileNotFoundError: the workdir has no config.json.
+  """
+  with open(pathlib.Path(workdir) / CONFIG_FILE) as f:
+    return ml_collections.ConfigDict(json.load(f))

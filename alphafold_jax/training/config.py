@@ -9,7 +9,11 @@ from get_config(); its sections are
   optimizer    Adam, the schedule, per-example clipping and the EMA
                (Suppl. 1.11.3, 1.11.7),
   train        batch size, steps, seed, checkpoint and logging cadence,
-  dataset      the structures trained on.
+  dataset      the data trained on: the built PDB and self-distillation
+               sets (pdb_data_dir, distillation_data_dir: the builders'
+               --data_dir; distillation_fraction) or, for small runs,
+               structure files (pdb_files, chains). Either data dir may be
+               left empty ('') to train on the other set alone.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Optional, Sequence
 import ml_collections
 
 from alphafold_jax.data import features
+from alphafold_jax.data.datasets import loader
 from alphafold_jax.model import model_config
 
 # Suppl. 1.11.3: Adam with these moments; the learning rate warms up linearly
@@ -65,7 +70,8 @@ def training_config(*, model_preset: str = 'model_1',
       out of the network).
     num_steps: training steps.
     batch_size: examples per step, over all devices and hosts.
-    pdb_files: structures trained on (single-sequence examples).
+    pdb_files: structures trained on (single-sequence examples) when no
+      built dataset is set.
   """
   config = model_config(model_preset)
   with config.data.unlocked():
@@ -104,6 +110,10 @@ def training_config(*, model_preset: str = 'model_1',
       'keep_checkpoints': 3,
   })
   config.dataset = ml_collections.ConfigDict({
+      # Built datasets (train/build_*_dataset.py --data_dir).
+      'pdb_data_dir': '',
+      'distillation_data_dir': '',
+      'distillation_fraction': loader.DISTILLATION_FRACTION,
       'pdb_files': tuple(pdb_files or ()),
       # One chain id per file ('' takes the file's first chain).
       'chains': ('',) * len(pdb_files or ()),

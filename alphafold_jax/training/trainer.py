@@ -1,5 +1,6 @@
 """The training loop (Suppl. 1.11): data -> jitted step -> metrics and
 checkpoints, resuming from the workdir's latest checkpoint when there is one.
+The run's config is saved as workdir/config.json when it starts.
 
   from alphafold_jax.training.trainer import train
   state = train(config, workdir='/tmp/run')
@@ -14,6 +15,7 @@ import jax
 import ml_collections
 import tqdm
 
+from alphafold_jax.data.datasets import loader
 from alphafold_jax.model import load_params
 from alphafold_jax.training import checkpoint as checkpoint_lib
 from alphafold_jax.training import data as data_lib
@@ -39,6 +41,37 @@ def initial_state(config: ml_collections.ConfigDict, example,
   return create_train_state(params, optimizer, state_rng)
 
 
+def make_training_data(config: ml_collections.ConfigDict):
+  """The training stream of `config.dataset`.
+
+  The built PDB and self-distillation sets, mixed (`loader.TrainingStream`),
+  when either data dir is set; else `data.TrainingData` over the structure
+  files. Either way this process reads its share of each batch.
+
+  Raises:
+    ValueError: both kinds of data, or neither, are set.
+  """
+  dataset, tc = config.dataset, config.train
+  built = dataset.pdb_data_dir or dataset.distillation_data_dir
+  if built and dataset.pdb_files:
+    raise ValueError('config.dataset sets both built datasets (pdb_data_dir, '
+                     'distillation_data_dir) and structure files '
+                     '(pdb_files); set one.')
+  if built:
+    sources = loader.StreamSources.from_data_dirs(
+        dataset.pdb_data_dir, dataset.distillation_data_dir)
+    return loader.TrainingStream(
+        sources, config, tc.batch_size, tc.seed,
+        distillation_fraction=dataset.distillation_fraction)
+  if not dataset.pdb_files:
+    raise ValueError('config.dataset sets no data: pdb_data_dir and/or '
+                     'distillation_data_dir (built datasets), or pdb_files.')
+  examples = data_lib.load_structures(dataset.pdb_files, dataset.chains)
+  return data_lib.TrainingData(examples, config, tc.batch_size, tc.seed,
+                               process_index=jax.process_index(),
+                               process_count=jax.process_count())
+
+
 def jit_train_step(config: ml_collections.ConfigDict, optimizer,
                    mesh: jax.sharding.Mesh):
   """The train step compiled for `mesh`: state replicated (and donated),
@@ -58,15 +91,15 @@ def train(config: ml_collections.ConfigDict, workdir: str,
 
   Args:
     config: a training config (see `alphafold_jax.training.config`).
-    workdir: checkpoints, metrics.jsonl and TensorBoard files go here.
+    workdir: config.json, checkpoints, metrics.jsonl and TensorBoard files
+      go here.
     init_params_path: released-format parameters to start from (ignored when
       the workdir already holds a checkpoint).
     data: the training stream: an iterator of this process's share of each
       batch with `example(j)` (one processed example, for shapes),
       `get_state()` (JSON-serialisable) and `set_state(state)`, such as
       `data.TrainingData` or `alphafold_jax.data.datasets.loader.
-      TrainingStream`; when None, `data.TrainingData` over the structures of
-      `config.dataset`.
+      TrainingStream`; when None, `make_training_data(config)`.
     progress_bar: show a tqdm bar on the console.
 
   Returns:
@@ -74,12 +107,10 @@ def train(config: ml_collections.ConfigDict, workdir: str,
   """
   tc = config.train
   mesh = sharding.make_mesh()
+  if jax.process_index() == 0:
+    checkpoint_lib.save_config(workdir, config)
   if data is None:
-    examples = data_lib.load_structures(config.dataset.pdb_files,
-                                        config.dataset.chains)
-    data = data_lib.TrainingData(examples, config, tc.batch_size, tc.seed,
-                                 process_index=jax.process_index(),
-                                 process_count=jax.process_count())
+    data = make_training_data(config)
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
   rng = jax.random.PRNGKey(tc.seed)
   # An example with the stream's shapes (the stream is not advanced).

@@ -1,5 +1,5 @@
 """Orbax checkpoints: round trip, keep-last-N, atomicity, params for
-inference."""
+inference, the saved config."""
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -77,3 +77,17 @@ def test_load_params_from_workdir_returns_ema_or_raw_params(tmp_path):
   np.testing.assert_array_equal(ema['alphafold/linear']['w'], 2.5)
   np.testing.assert_array_equal(raw['alphafold/linear']['w'], 1.)
   assert isinstance(ema['alphafold/norm']['scale'], np.ndarray)
+
+
+def test_config_round_trip(tmp_path):
+  config = ml_collections.ConfigDict({
+      'train': {'num_steps': 3, 'learning_rate': 1e-3, 'name': 'tiny'},
+      'dataset': {'pdb_data_dir': '', 'pdb_files': ['a.pdb']},
+      'model': {'num_recycle': None, 'deterministic': False}})
+  checkpoint_lib.save_config(tmp_path, config)
+  config.train.num_steps = 5
+  # A later start replaces the saved config.
+  checkpoint_lib.save_config(tmp_path, config)
+  loaded = checkpoint_lib.load_config(tmp_path)
+  assert loaded.to_dict() == config.to_dict()
+  assert isinstance(loaded.train.learning_rate, float)

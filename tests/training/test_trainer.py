@@ -4,6 +4,7 @@ import shutil
 
 import jax
 import numpy as np
+import pytest
 
 from alphafold_jax.training import checkpoint as checkpoint_lib
 from alphafold_jax.training import metrics as metrics_lib
@@ -58,3 +59,13 @@ def test_loss_falls_and_a_resumed_run_matches(tmp_path):
   for a, b in zip(jax.tree_util.tree_leaves(expected),
                   jax.tree_util.tree_leaves(resumed)):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_the_config_sets_one_kind_of_data():
+  config = tiny_config()
+  with pytest.raises(ValueError, match='sets no data'):
+    trainer.make_training_data(config)
+  config.dataset.pdb_files = (str(PROTEIN),)
+  config.dataset.pdb_data_dir = '/data/tfds'
+  with pytest.raises(ValueError, match='both'):
+    trainer.make_training_data(config)

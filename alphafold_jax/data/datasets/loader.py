@@ -64,9 +64,27 @@ class StreamSources:
       distillation: Optional[str] = sources_lib.DISTILLATION_DATASET
   ) -> 'StreamSources':
     """The named datasets built under data_dir (None leaves one out)."""
+    return cls._open({'pdb': (data_dir, pdb),
+                      'distillation': (data_dir, distillation)})
+
+  @classmethod
+  def from_data_dirs(cls, pdb_data_dir: Optional[str] = None,
+                     distillation_data_dir: Optional[str] = None
+                     ) -> 'StreamSources':
+    """The PDB set built under pdb_data_dir and the self-distillation set
+    under distillation_data_dir (each builder's --data_dir; one folder may
+    hold both); None or '' leaves a set out."""
+    return cls._open({
+        'pdb': (pdb_data_dir, sources_lib.PDB_DATASET),
+        'distillation': (distillation_data_dir,
+                         sources_lib.DISTILLATION_DATASET)})
+
+  @classmethod
+  def _open(cls, datasets) -> 'StreamSources':
+    """{'pdb' or 'distillation': (data_dir, name)}, unset ones left out."""
     opened = {}
-    for key, name in (('pdb', pdb), ('distillation', distillation)):
-      if name is not None:
+    for key, (data_dir, name) in datasets.items():
+      if data_dir and name:
         opened[key] = sources_lib.open_dataset(data_dir, name)
         opened[key + '_weights'] = sources_lib.read_sampling_weights(
             data_dir, name)
