@@ -37,7 +37,6 @@ demo: $(STAMP)
 	@cp demo/$(DEMO_TARGET)_bfd_uniclust_hits.a3m $(DEMO_MSAS)/bfd_uniclust_hits.a3m
 	@$(RUN) $(PY) run_alphafold.py --fasta_paths=demo/$(DEMO_TARGET).fasta \
 	  --output_dir=$(DEMO_OUT)/prediction --checkpoint=$(DEMO_OUT)/model \
-	  --checkpoint_config=demo/model_config.py \
 	  --uniref90_database_path=$(DEMO_DB) --mgnify_database_path=$(DEMO_DB) \
 	  --db_preset=full_dbs --use_precomputed_msas --models_to_relax=best \
 	  --random_seed=0 --save_embeddings > $(DEMO_OUT)/predict.log 2>&1 \

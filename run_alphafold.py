@@ -11,10 +11,12 @@
       --obsolete_pdbs_path=$DOWNLOAD_DIR/pdb_mmcif/obsolete.dat \
       --max_template_date=2022-01-01
 
-  # A model of ours (train/train.py's workdir) instead of released weights:
+  # A model of ours (train/train.py's workdir, whose saved config.json
+  # builds the network) instead of released weights:
   python run_alphafold.py --fasta_paths=x.fasta --output_dir=out \
-      --checkpoint=/tmp/tiny --checkpoint_config=configs/tiny.py \
-      --use_precomputed_msas ...
+      --checkpoint=/tmp/tiny --use_precomputed_msas ...
+  # A released-format .npz of ours needs its training config:
+  #   --checkpoint=tiny.npz --checkpoint_config=configs/tiny.py
 
 Outputs go to <output_dir>/<FASTA file name>/ (see
 alphafold_jax/inference/outputs.py). Bad inputs stop the run with an error
@@ -94,7 +96,8 @@ _CHECKPOINT = flags.DEFINE_string(
     'released-format .npz) to predict with instead of --data_dir\'s params.')
 _CHECKPOINT_CONFIG = config_flags.DEFINE_config_file(
     'checkpoint_config', None,
-    'The training config (configs/*.py) --checkpoint was made with.')
+    'The training config (configs/*.py) --checkpoint was made with; for a '
+    'workdir, the config.json saved there when unset.')
 _SAVE_EMBEDDINGS = flags.DEFINE_boolean(
     'save_embeddings', False, 'Write embeddings_<model>.npz: the single and '
     'pair representations of the real residues.')

@@ -1,7 +1,7 @@
 """The demo model: configs/tiny.py trained on the bundled demo chain.
 
-Used both for training (`train/train.py --config=demo/model_config.py`) and
-for prediction (`run_alphafold.py --checkpoint_config=demo/model_config.py`).
+Trained by `train/train.py --config=demo/model_config.py`, which saves it
+in the workdir for `run_alphafold.py --checkpoint=<workdir>`.
 """
 import importlib.util
 import pathlib

@@ -5,8 +5,9 @@
   monomer_casp14  model_1..model_5 with 8 ensemble members (Suppl. 1.11.2)
 
 Released parameters are read from <data_dir>/params/params_<model>.npz; a
-training run of ours from its workdir (orbax checkpoint) or from an .npz in
-the released format, with the training config that built it.
+training run of ours from its workdir (orbax checkpoint; the config saved
+there builds the network) or from an .npz in the released format, with the
+training config that built it.
 """
 from __future__ import annotations
 
@@ -62,6 +63,27 @@ def check_params_files(data_dir: str, model_names) -> None:
 def load_released_params(data_dir: str, model_name: str,
                          config: ml_collections.ConfigDict) -> Mapping:
   return load_params(params_path(data_dir, model_name), config=config)
+
+
+def load_checkpoint_config(checkpoint: str) -> ml_collections.ConfigDict:
+  """The training config that a train/train.py workdir saved.
+
+  Raises:
+    InputError: `checkpoint` is not a workdir, or has no saved config.
+  """
+  if not os.path.isdir(checkpoint):
+    raise inputs.InputError(
+        f'--checkpoint={checkpoint} is not a train/train.py workdir; give '
+        '--checkpoint_config, the training config it was made with.')
+  # Imported here: orbax is needed only for training checkpoints.
+  from alphafold_jax.training import checkpoint as checkpoint_lib  # pylint: disable=g-import-not-at-top
+  try:
+    return checkpoint_lib.load_config(checkpoint)
+  except FileNotFoundError as e:
+    raise inputs.InputError(
+        f'--checkpoint: {checkpoint} has no {checkpoint_lib.CONFIG_FILE} '
+        '(saved when training starts); give --checkpoint_config, the '
+        'training config it was made with.') from e
 
 
 def load_checkpoint_params(checkpoint: str,

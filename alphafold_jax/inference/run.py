@@ -29,7 +29,8 @@ class RunOptions:
 
   checkpoint/checkpoint_config replace the released parameters of
   model_preset by one model of ours: a training workdir or .npz, and the
-  training config that built it.
+  training config that built it (for a workdir, the config saved there when
+  checkpoint_config is None).
   """
   fasta_paths: Sequence[str]
   output_dir: str
@@ -64,10 +65,13 @@ class _Target:
 def _model_configs(options: RunOptions
                    ) -> Dict[str, ml_collections.ConfigDict]:
   if options.checkpoint:
-    if options.checkpoint_config is None:
-      raise inputs.InputError('--checkpoint needs --checkpoint_config, the '
-                              'training config the checkpoint was made with.')
-    configs = {models.CHECKPOINT_MODEL_NAME: options.checkpoint_config}
+    config = options.checkpoint_config
+    if config is None:
+      if not os.path.exists(options.checkpoint):
+        raise inputs.InputError(f'--checkpoint: {options.checkpoint} does '
+                                'not exist.')
+      config = models.load_checkpoint_config(options.checkpoint)
+    configs = {models.CHECKPOINT_MODEL_NAME: config}
   else:
     configs = models.preset_configs(options.model_preset)
   return {name: runner_lib.configure(

@@ -6,6 +6,7 @@ import pytest
 from alphafold_jax.inference import databases
 from alphafold_jax.inference import inputs
 from alphafold_jax.inference import run
+from alphafold_jax.training import checkpoint as checkpoint_lib
 from tests.inference.conftest import DEMO_FASTA
 from tests.inference.conftest import MINI_DATABASE
 from tests.inference.conftest import copy_precomputed_bfd
@@ -105,6 +106,16 @@ def test_missing_checkpoint(tmp_path, tiny_config):
                      checkpoint_config=tiny_config)
   with pytest.raises(inputs.InputError, match='--checkpoint'):
     run.check_inputs(options)
+
+
+def test_checkpoint_workdir_brings_its_config(tmp_path, tiny_config):
+  workdir = tmp_path / 'run'
+  checkpoint_lib.save_config(workdir, tiny_config)
+  _, configs = run.check_inputs(_options(tmp_path, [DEMO_FASTA],
+                                         checkpoint=str(workdir)))
+  assert list(configs) == ['model_checkpoint']
+  assert configs['model_checkpoint'].model.embeddings_and_evoformer == (
+      tiny_config.model.embeddings_and_evoformer)
 
 
 def test_missing_database(tmp_path):

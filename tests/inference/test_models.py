@@ -47,3 +47,24 @@ def test_checkpoint_of_another_network(tmp_path, tiny_params_path):
 def test_workdir_without_checkpoint(tmp_path, tiny_config):
   with pytest.raises(inputs.InputError, match='No checkpoint'):
     models.load_checkpoint_params(str(tmp_path), tiny_config)
+
+
+def test_workdir_config_builds_its_network(tmp_path, tiny_config,
+                                           tiny_params_path):
+  params = load_params(tiny_params_path, config=tiny_config)
+  checkpointer = checkpoint_lib.Checkpointer(tmp_path)
+  checkpointer.save(5, {'params': params, 'ema_params': params},
+                    {'position': 5})
+  checkpointer.close()
+  checkpoint_lib.save_config(tmp_path, tiny_config)
+  config = models.load_checkpoint_config(str(tmp_path))
+  assert config.to_dict() == tiny_config.to_dict()
+  # The saved config's network takes the checkpoint's parameters.
+  models.load_checkpoint_params(str(tmp_path), config)
+
+
+def test_checkpoint_config_is_needed_without_a_saved_one(tmp_path,
+                                                         tiny_params_path):
+  for checkpoint in (tiny_params_path, tmp_path):
+    with pytest.raises(inputs.InputError, match='--checkpoint_config'):
+      models.load_checkpoint_config(str(checkpoint))
