@@ -89,19 +89,21 @@ class StructureModule(hk.Module):
     trans = Vec3.zeros((num_res,), dtype)
 
     fold_iteration = FoldIteration(c, self.global_config)
-    affines, sidechains = [], []
-    for _ in range(c.num_layer):
-      act, quat, trans, sc = fold_iteration(
+
+    def layer(carry, _):
+      act, quat, trans = carry
+      act, quat, trans, sidechains = fold_iteration(
           act, quat, trans, initial_act, act_2d, sequence_mask, batch['aatype'],
           is_training)
-      affines.append(jnp.concatenate([quat, trans.to_array() * c.position_scale], -1))
-      sidechains.append(sc)
+      affine = jnp.concatenate([quat, trans.to_array() * c.position_scale], -1)
       # Gradients flow into each layer's rotation only from its own outputs
       # (Suppl. 1.8.3): later layers see the rotation as a constant.
-      quat = jax.lax.stop_gradient(quat)
+      return (act, jax.lax.stop_gradient(quat), trans), (affine, sidechains)
 
-    traj = jnp.stack(affines)
-    sidechains = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *sidechains)
+    # The layers share their weights: one traced layer, scanned (compile
+    # time does not grow with num_layer).
+    (act, _, _), (traj, sidechains) = hk.scan(
+        layer, (act, quat, trans), None, length=c.num_layer)
     atom14 = sidechains['atom_pos'][-1].to_array()
     atom37 = all_atom.atom14_to_atom37(atom14, batch['residx_atom37_to_atom14'],
                                        batch['atom37_atom_exists'])
