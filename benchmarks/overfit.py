@@ -37,6 +37,9 @@ _CONFIG = REPO / 'configs' / 'tiny.py'
 _CROP_MULTIPLE = 16
 # lDDT-Cα is averaged over this many steps (recycling counts vary).
 _WINDOW = 10
+# Loss terms shown in the progress lines besides the total.
+_LOGGED_TERMS = ('fape', 'sidechain_fape', 'distogram_loss',
+                 'masked_msa_loss', 'predicted_lddt_loss')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -81,18 +84,22 @@ def main(args: argparse.Namespace) -> None:
   step_fn = trainer.jit_train_step(config, optimizer, mesh)
 
   setup_seconds = time.perf_counter() - start
-  scores, losses, steps = [], [], 0
+  scores, losses, terms, steps = [], [], [], 0
   while time.perf_counter() - start < args.max_seconds:
     state, metrics = step_fn(state, sharding.global_batch(next(data), mesh))
     steps += 1
     scores.append(float(metrics['lddt_ca']))
     losses.append(float(metrics['loss']))
+    terms.append({k: float(metrics[k]) for k in _LOGGED_TERMS if k in metrics})
     if steps == 1:
       compile_seconds = time.perf_counter() - start - setup_seconds
     recent = float(np.mean(scores[-_WINDOW:]))
     if steps % args.log_every_steps == 0:
       print(json.dumps({'step': steps, 'lddt_ca': round(recent, 4),
                         'loss': round(float(np.mean(losses[-_WINDOW:])), 4),
+                        **{k: round(float(np.mean([t[k] for t in
+                                                   terms[-_WINDOW:]])), 4)
+                           for k in terms[-1]},
                         'seconds': round(time.perf_counter() - start, 1)}),
             file=sys.stderr, flush=True)
     if len(scores) >= _WINDOW and recent >= args.target_lddt:
