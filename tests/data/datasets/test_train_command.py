@@ -74,7 +74,7 @@ def _checkpoint_steps(workdir):
 def _last_logged_step(workdir):
   try:
     records = metrics_lib.read_metrics(workdir)
-  except FileNotFoundError:
+  except (FileNotFoundError, ValueError):  # not yet written, or mid-line
     return 0
   return records[-1]['step'] if records else 0
 
