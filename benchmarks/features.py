@@ -4,9 +4,16 @@ Times `process_features` in inference ('eval') and training ('train') modes
 with the full-size data config of a model preset (model_1_ptm: 512 MSA
 clusters, 5,120 extra sequences, 4 templates, 3 recycles), on synthetic
 raw features (homologues made by mutating the query), and prints one JSON
-line per mode:
+line per mode: the first call's seconds, the median and the least wall-clock
+seconds of the timed calls, and their least CPU seconds (all threads; a
+steadier figure on a shared machine):
 
   python -m benchmarks.features --repeats 3
+
+`--save_raw` and `--save_eval_batch` write the raw features and the
+deterministic part of the eval batch to .npz files, for
+benchmarks/reference_features.py to time the reference's pipeline on the same
+input and to compare the two batches.
 """
 import json
 import time
@@ -25,6 +32,14 @@ flags.DEFINE_integer('num_templates', 4, 'Templates in the raw features.')
 flags.DEFINE_integer('repeats', 3, 'Timed calls per mode (after one warm-up).')
 flags.DEFINE_string('preset', 'model_1_ptm', 'Model preset of the config.')
 flags.DEFINE_integer('seed', 0, 'Seed of the synthetic data.')
+flags.DEFINE_bool('structure', True,
+                  'Gives the raw features a structure, from which both modes '
+                  'make the supervised features (the reference\'s inference '
+                  'pipeline never does: --nostructure to compare with it).')
+flags.DEFINE_string('save_raw', None, 'Writes the raw features to this .npz.')
+flags.DEFINE_string('save_eval_batch', None,
+                    'Writes the eval batch\'s deterministic features, and the '
+                    'shapes of all its features, to this .npz.')
 FLAGS = flags.FLAGS
 
 # Synthetic homologues: per-residue substitution, gap and insertion rates.
@@ -32,6 +47,15 @@ _SUBSTITUTION_RATE = 0.3
 _GAP_RATE = 0.1
 _INSERTION_RATE = 0.05
 _GAP = 21  # HHblits code of '-'.
+# Features of the eval batch that no random choice touches (with more
+# sequences than clusters every cluster row is real, so the MSA masks too).
+DETERMINISTIC_FEATURES = (
+    'aatype', 'target_feat', 'residue_index', 'seq_length', 'seq_mask',
+    'msa_mask', 'msa_row_mask', 'extra_msa_mask', 'extra_msa_row_mask',
+    'atom14_atom_exists', 'atom37_atom_exists', 'residx_atom14_to_atom37',
+    'residx_atom37_to_atom14', 'template_aatype', 'template_mask',
+    'template_all_atom_masks', 'template_all_atom_positions',
+    'template_pseudo_beta', 'template_pseudo_beta_mask', 'template_sum_probs')
 
 
 def synthetic_raw_features(num_res: int, num_seq: int, num_templates: int,
@@ -76,27 +100,40 @@ def main(argv):
   rng = np.random.default_rng(FLAGS.seed)
   raw = synthetic_raw_features(FLAGS.num_res, FLAGS.num_seq,
                                FLAGS.num_templates, rng)
+  if not FLAGS.structure:
+    for key in ('all_atom_positions', 'all_atom_mask', 'resolution'):
+      del raw[key]
+  if FLAGS.save_raw:
+    np.savez(FLAGS.save_raw, **raw)
   config = config_lib.model_config(FLAGS.preset)
   for mode in ('eval', 'train'):
     start = time.perf_counter()
     batch = features_lib.process_features(raw, config, mode=mode,
                                           random_seed=0)
     first = time.perf_counter() - start
-    times = []
+    times, cpu_times = [], []
     for repeat in range(FLAGS.repeats):
-      start = time.perf_counter()
+      start, cpu_start = time.perf_counter(), time.process_time()
       features_lib.process_features(raw, config, mode=mode,
                                     random_seed=repeat + 1)
       times.append(time.perf_counter() - start)
+      cpu_times.append(time.process_time() - cpu_start)
     print(json.dumps({
         'benchmark': 'process_features', 'mode': mode,
-        'preset': FLAGS.preset, 'num_res': FLAGS.num_res,
-        'num_seq': FLAGS.num_seq, 'num_templates': FLAGS.num_templates,
+        'preset': FLAGS.preset, 'structure': FLAGS.structure,
+        'num_res': FLAGS.num_res, 'num_seq': FLAGS.num_seq,
+        'num_templates': FLAGS.num_templates,
         'batch_size': int(batch['aatype'].shape[0]),
         'msa_feat_shape': list(batch['msa_feat'].shape),
         'first_call_seconds': round(first, 3),
         'seconds': round(float(np.median(times)), 3),
+        'min_seconds': round(float(np.min(times)), 3),
+        'min_cpu_seconds': round(float(np.min(cpu_times)), 3),
         'repeats': FLAGS.repeats}), flush=True)
+    if mode == 'eval' and FLAGS.save_eval_batch:
+      np.savez(FLAGS.save_eval_batch,
+               shapes=json.dumps({k: v.shape for k, v in batch.items()}),
+               **{k: batch[k] for k in DETERMINISTIC_FEATURES if k in batch})
 
 
 if __name__ == '__main__':
