@@ -25,6 +25,7 @@ Metrics = Dict[str, jax.Array]
 _CA = residue_constants.atom_order['CA']
 # Terms of the structure module's loss logged beside its total.
 _STRUCTURE_TERMS = ('fape', 'sidechain_fape', 'chi_loss', 'angle_norm_loss')
+_LDDT_WEIGHT = 'lddt_ca_weight'
 
 
 def make_model(model_config: ml_collections.ConfigDict) -> hk.Transformed:
@@ -61,6 +62,23 @@ def example_metrics(outputs: Mapping, example: Batch) -> Metrics:
                       for k, v in value.get('metrics', {}).items()
                       if jnp.ndim(v) == 0})
   metrics['lddt_ca'] = lddt_ca(outputs, example)
+  # Examples with no resolved Cα (e.g. fully masked distillation
+  # predictions) have no lDDT; they are left out of the batch's mean.
+  metrics[_LDDT_WEIGHT] = jnp.any(
+      example['all_atom_mask'][0][:, _CA] * example['seq_mask'][0] > 0
+  ).astype(metrics['lddt_ca'].dtype)
+  return metrics
+
+
+def mean_over_examples(metrics: Metrics) -> Metrics:
+  """Per-example metrics [B] (from `example_metrics`) -> batch scalars;
+  lDDT-Cα averages the examples that have a structure only, and is NaN
+  (logged as "nan") when none has."""
+  metrics = dict(metrics)
+  weight = metrics.pop(_LDDT_WEIGHT)
+  lddt_sum = jnp.sum(metrics.pop('lddt_ca') * weight)
+  metrics = {k: jnp.mean(v) for k, v in metrics.items()}
+  metrics['lddt_ca'] = lddt_sum / jnp.sum(weight)
   return metrics
 
 
@@ -141,7 +159,7 @@ def make_train_step(config: ml_collections.ConfigDict,
         rng=rng,
         step=state.step + 1,
         num_skipped=state.num_skipped + (~finite).astype(jnp.int32))
-    metrics = {k: jnp.mean(v) for k, v in metrics.items()}
+    metrics = mean_over_examples(metrics)
     metrics.update(
         loss=jnp.mean(losses),
         grad_norm=optax.tree.norm(grads),

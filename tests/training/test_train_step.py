@@ -91,3 +91,29 @@ def test_clipping_scales_each_example_to_the_norm():
   # [3, 4] is scaled to norm 0.1; [0.03, 0.04] is below it and kept.
   np.testing.assert_allclose(mean['w'], [(0.06 + 0.03) / 2, (0.08 + 0.04) / 2],
                              rtol=1e-6)
+
+
+def _fake_example(num_res, resolved):
+  rng = np.random.default_rng(num_res)
+  positions = rng.normal(size=(1, num_res, 37, 3)).astype(np.float32) * 10
+  mask = np.full((1, num_res, 37), float(resolved), np.float32)
+  example = {'all_atom_positions': positions, 'all_atom_mask': mask,
+             'seq_mask': np.ones((1, num_res), np.float32)}
+  outputs = {'structure_module': {
+      'final_atom_positions': positions[0] + rng.normal(
+          size=positions[0].shape).astype(np.float32)}}
+  return outputs, example
+
+
+def test_lddt_averages_only_examples_with_a_structure():
+  per_example = [train_step_lib.example_metrics(*_fake_example(12, resolved))
+                 for resolved in (True, False)]
+  stacked = jax.tree_util.tree_map(lambda *x: np.stack(x), *per_example)
+  metrics = train_step_lib.mean_over_examples(stacked)
+  resolved_lddt = float(per_example[0]['lddt_ca'])
+  assert 0. < resolved_lddt < 1.
+  np.testing.assert_allclose(metrics['lddt_ca'], resolved_lddt, rtol=1e-6)
+  assert set(metrics) == {'lddt_ca'}
+  unresolved = train_step_lib.mean_over_examples(
+      jax.tree_util.tree_map(lambda x: x[1:], stacked))
+  assert np.isnan(unresolved['lddt_ca'])
