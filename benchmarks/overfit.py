@@ -58,8 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument('--crop_size', type=int, default=0,
                       help='Training crop; 0: the chain length rounded up '
                       f'to {_CROP_MULTIPLE}.')
-  parser.add_argument('--learning_rate', type=float, default=1e-3,
-                      help='Peak learning rate.')
+  parser.add_argument('--learning_rate', type=float, default=None,
+                      help='Peak learning rate (default: the tiny preset\'s).')
   parser.add_argument('--seed', type=int, default=0,
                       help='Seed of the data and the initialisation.')
   return parser.parse_args(argv)
@@ -73,7 +73,8 @@ def main(args: argparse.Namespace) -> None:
   config.model.global_config.deterministic = True
   config.data.train.crop_size = args.crop_size or (
       _CROP_MULTIPLE * math.ceil(num_res / _CROP_MULTIPLE))
-  config.optimizer.learning_rate = args.learning_rate
+  if args.learning_rate is not None:
+    config.optimizer.learning_rate = args.learning_rate
   config.train.batch_size = 1
 
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
