@@ -14,7 +14,6 @@ included). Prints one JSON line:
 Dropout is off (`global_config.deterministic`): this measures memorisation.
 """
 import json
-import math
 import pathlib
 import sys
 import time
@@ -33,8 +32,6 @@ from alphafold_jax.training import trainer
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 _CONFIG = REPO / 'configs' / 'tiny.py'
-# Crops are padded to a multiple of this (fewer distinct shapes).
-_CROP_MULTIPLE = 16
 # lDDT-Cα is averaged over this many steps (recycling counts vary).
 _WINDOW = 10
 # Loss terms shown in the progress lines besides the total.
@@ -56,8 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument('--log_every_steps', type=int, default=25,
                       help='Steps between progress lines (stderr).')
   parser.add_argument('--crop_size', type=int, default=0,
-                      help='Training crop; 0: the chain length rounded up '
-                      f'to {_CROP_MULTIPLE}.')
+                      help='Training crop; 0: the chain length (no padding).')
   parser.add_argument('--learning_rate', type=float, default=None,
                       help='Peak learning rate (default: the tiny preset\'s).')
   parser.add_argument('--seed', type=int, default=0,
@@ -71,8 +67,7 @@ def main(args: argparse.Namespace) -> None:
   num_res = examples[0]['aatype'].shape[0]
   config = config_lib.load_config_file(_CONFIG)
   config.model.global_config.deterministic = True
-  config.data.train.crop_size = args.crop_size or (
-      _CROP_MULTIPLE * math.ceil(num_res / _CROP_MULTIPLE))
+  config.data.train.crop_size = args.crop_size or num_res
   if args.learning_rate is not None:
     config.optimizer.learning_rate = args.learning_rate
   config.train.batch_size = 1
