@@ -2,7 +2,7 @@
 checkpoints and resumed reaches the same state as one never interrupted."""
 import shutil
 
-import jax
+import chex
 import numpy as np
 import pytest
 
@@ -54,11 +54,7 @@ def test_loss_falls_and_a_resumed_run_matches(tmp_path):
   expected, expected_data = _restore(uninterrupted, resume_step)
   resumed, resumed_data = _restore(killed, resume_step)
   assert resumed_data == expected_data == {'position': resume_step}
-  assert jax.tree_util.tree_structure(resumed) == (
-      jax.tree_util.tree_structure(expected))
-  for a, b in zip(jax.tree_util.tree_leaves(expected),
-                  jax.tree_util.tree_leaves(resumed)):
-    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  chex.assert_trees_all_equal(resumed, expected)
 
 
 def test_the_config_sets_one_kind_of_data():

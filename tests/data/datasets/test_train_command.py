@@ -8,9 +8,7 @@ import subprocess
 import sys
 import time
 
-import jax
-import numpy as np
-import pytest
+import chex
 
 from alphafold_jax.data.datasets import loader
 from alphafold_jax.training import checkpoint as checkpoint_lib
@@ -139,11 +137,7 @@ def test_a_killed_run_resumes_as_if_never_stopped(pdb_data_dir,
   resumed, resumed_data = _restore(killed, NUM_STEPS)
   assert resumed_data == expected_data == {'next_index': NUM_STEPS}
   # Same batches through the same compiled step: bit for bit.
-  assert jax.tree_util.tree_structure(resumed) == (
-      jax.tree_util.tree_structure(expected))
-  for a, b in zip(jax.tree_util.tree_leaves(expected),
-                  jax.tree_util.tree_leaves(resumed)):
-    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  chex.assert_trees_all_equal(resumed, expected)
   steps = [r['step'] for r in metrics_lib.read_metrics(killed)]
   assert steps[-1] == NUM_STEPS and set(steps) == set(range(1, NUM_STEPS + 1))
   saved = checkpoint_lib.load_config(killed)
