@@ -37,6 +37,8 @@ def get_config():
   config.dataset.pdb_files = list(TRAINING_STRUCTURES)
   config.dataset.chains = list(TRAINING_CHAINS)
   config.train.num_steps = NUM_STEPS
+  # One example a step: the chain is the only example there is.
+  config.train.batch_size = 1
   config.train.checkpoint_every_steps = CHECKPOINT_EVERY_STEPS
   config.optimizer.ema_decay = EMA_DECAY
   config.data.train.crop_size = CROP_SIZE
