@@ -7,6 +7,7 @@ import sys
 import jax
 import numpy as np
 
+from alphafold_jax.training import config as config_lib
 from alphafold_jax.training import data as data_lib
 from alphafold_jax.training import optimizer as optimizer_lib
 from alphafold_jax.training import sharding
@@ -21,6 +22,13 @@ def main():
   if jax.device_count() != NUM_DEVICES:
     sys.exit(f'expected {NUM_DEVICES} devices, got {jax.device_count()}')
   config = tiny_config(batch_size=NUM_DEVICES)
+  # The supplement's Adam epsilon (the full presets'), not the tiny preset's
+  # 1e-9: a first Adam step moves every element with |gradient| >> epsilon
+  # by the learning rate whatever its size, so at 1e-9 gradient elements at
+  # float32 rounding level (whose sign a different summation order can flip)
+  # would move by the full step and the comparison would measure that, not
+  # the sharding. Loss and gradient norm are compared as well.
+  config.optimizer.eps = config_lib.ADAM_EPS
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
   examples = data_lib.load_structures([str(PROTEIN)], ['A'])
   data = data_lib.TrainingData(examples, config, NUM_DEVICES, seed=5)
