@@ -16,7 +16,6 @@ benchmarks/reference_features.py to time the reference's pipeline on the same
 input and to compare the two batches.
 """
 import json
-import time
 
 from absl import app
 from absl import flags
@@ -25,6 +24,7 @@ import numpy as np
 from alphafold_jax.common import residue_constants
 from alphafold_jax.data import features as features_lib
 from alphafold_jax.model import config as config_lib
+from benchmarks.timing import time_calls
 
 flags.DEFINE_integer('num_res', 500, 'Residues of the query.')
 flags.DEFINE_integer('num_seq', 10000, 'Sequences in the MSA (query included).')
@@ -107,17 +107,9 @@ def main(argv):
     np.savez(FLAGS.save_raw, **raw)
   config = config_lib.model_config(FLAGS.preset)
   for mode in ('eval', 'train'):
-    start = time.perf_counter()
-    batch = features_lib.process_features(raw, config, mode=mode,
-                                          random_seed=0)
-    first = time.perf_counter() - start
-    times, cpu_times = [], []
-    for repeat in range(FLAGS.repeats):
-      start, cpu_start = time.perf_counter(), time.process_time()
-      features_lib.process_features(raw, config, mode=mode,
-                                    random_seed=repeat + 1)
-      times.append(time.perf_counter() - start)
-      cpu_times.append(time.process_time() - cpu_start)
+    batch, timing = time_calls(
+        lambda seed, mode=mode: features_lib.process_features(
+            raw, config, mode=mode, random_seed=seed), FLAGS.repeats)
     print(json.dumps({
         'benchmark': 'process_features', 'mode': mode,
         'preset': FLAGS.preset, 'structure': FLAGS.structure,
@@ -125,11 +117,7 @@ def main(argv):
         'num_templates': FLAGS.num_templates,
         'batch_size': int(batch['aatype'].shape[0]),
         'msa_feat_shape': list(batch['msa_feat'].shape),
-        'first_call_seconds': round(first, 3),
-        'seconds': round(float(np.median(times)), 3),
-        'min_seconds': round(float(np.min(times)), 3),
-        'min_cpu_seconds': round(float(np.min(cpu_times)), 3),
-        'repeats': FLAGS.repeats}), flush=True)
+        **timing}), flush=True)
     if mode == 'eval' and FLAGS.save_eval_batch:
       np.savez(FLAGS.save_eval_batch,
                shapes=json.dumps({k: v.shape for k, v in batch.items()}),

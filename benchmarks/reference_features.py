@@ -35,7 +35,8 @@ own dependencies (JAX, Haiku, ...) are not needed for its input pipeline:
 """
 import json
 import os
-import time
+import pathlib
+import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
@@ -46,6 +47,11 @@ import numpy as np
 
 from alphafold.model import config as config_lib
 from alphafold.model import features as features_lib
+
+# Run as a script from the reference's environment: the shared timing helper
+# is imported from this repository.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks.timing import time_calls
 
 flags.DEFINE_string('raw', None, 'Raw features from benchmarks/features.py '
                     '--save_raw.', required=True)
@@ -96,15 +102,9 @@ def main(argv):
   raw['template_domain_names'] = np.array(
       [b'template'] * raw['template_aatype'].shape[0], dtype=object)
   config = config_lib.model_config(FLAGS.model_name)
-  start = time.perf_counter()
-  batch = features_lib.np_example_to_features(raw, config, random_seed=0)
-  first = time.perf_counter() - start
-  times, cpu_times = [], []
-  for repeat in range(FLAGS.repeats):
-    start, cpu_start = time.perf_counter(), time.process_time()
-    features_lib.np_example_to_features(raw, config, random_seed=repeat + 1)
-    times.append(time.perf_counter() - start)
-    cpu_times.append(time.process_time() - cpu_start)
+  batch, timing = time_calls(
+      lambda seed: features_lib.np_example_to_features(
+          raw, config, random_seed=seed), FLAGS.repeats)
   print(json.dumps({
       'benchmark': _BENCHMARK, 'mode': 'eval',
       'preset': FLAGS.model_name, 'num_res': int(num_res),
@@ -112,11 +112,7 @@ def main(argv):
       'num_templates': int(raw['template_aatype'].shape[0]),
       'batch_size': int(batch['aatype'].shape[0]),
       'msa_feat_shape': list(batch['msa_feat'].shape),
-      'first_call_seconds': round(first, 3),
-      'seconds': round(float(np.median(times)), 3),
-      'min_seconds': round(float(np.min(times)), 3),
-      'min_cpu_seconds': round(float(np.min(cpu_times)), 3),
-      'repeats': FLAGS.repeats}), flush=True)
+      **timing}), flush=True)
   print(json.dumps({
       'benchmark': _BENCHMARK, 'mode': 'train',
       'skipped': "the reference has no training pipeline (its config has "
