@@ -40,11 +40,16 @@ def make_model(model_config: ml_collections.ConfigDict) -> hk.Transformed:
   return hk.transform(forward)
 
 
+def _resolved_ca(example: Batch) -> jax.Array:
+  """1 for the crop's residues whose true Cα is resolved, [N_res]."""
+  return example['all_atom_mask'][0][:, _CA] * example['seq_mask'][0]
+
+
 def lddt_ca(outputs: Mapping, example: Batch) -> jax.Array:
   """lDDT-Cα (Suppl. 1.9.6) of the final structure against the truth, ()."""
   predicted = outputs['structure_module']['final_atom_positions'][:, _CA]
   true = example['all_atom_positions'][0][:, _CA]
-  mask = example['all_atom_mask'][0][:, _CA] * example['seq_mask'][0]
+  mask = _resolved_ca(example)
   return lddt(predicted[None], true[None], mask[None, :, None])[0]
 
 
@@ -64,9 +69,8 @@ def example_metrics(outputs: Mapping, example: Batch) -> Metrics:
   metrics['lddt_ca'] = lddt_ca(outputs, example)
   # Examples with no resolved Cα (e.g. fully masked distillation
   # predictions) have no lDDT; they are left out of the batch's mean.
-  metrics[_LDDT_WEIGHT] = jnp.any(
-      example['all_atom_mask'][0][:, _CA] * example['seq_mask'][0] > 0
-  ).astype(metrics['lddt_ca'].dtype)
+  metrics[_LDDT_WEIGHT] = jnp.any(_resolved_ca(example) > 0).astype(
+      metrics['lddt_ca'].dtype)
   return metrics
 
 
