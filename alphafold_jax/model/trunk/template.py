@@ -134,11 +134,16 @@ class TemplateEmbedding(hk.Module):
     num_templates = template_mask.shape[0]
     num_channels = c.template_pair_stack.triangle_attention_ending_node.value_dim
 
-    # One embedder, so the weights are shared across templates.
+    # One embedder, so the weights are shared across templates. The
+    # templates go through it one at a time (a scan, as the reference's
+    # sharded map does): only one template's pair stack activations
+    # ([N, N, c_t] and its triangle intermediates) are alive at once.
     embedder = SingleTemplateEmbedding(c, self.global_config)
-    template_pair = hk.vmap(
-        lambda b: embedder(query_embedding, b, mask_2d, is_training),
-        split_rng=is_training and not hk.running_init())(template_batch)
+
+    def embed_one(carry, b):
+      return carry, embedder(query_embedding, b, mask_2d, is_training)
+
+    _, template_pair = hk.scan(embed_one, None, template_batch)
 
     flat_query = query_embedding.reshape(num_res * num_res, 1, c_z)
     flat_templates = jnp.transpose(template_pair, [1, 2, 0, 3]).reshape(
