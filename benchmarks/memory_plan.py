@@ -1,0 +1,78 @@
+"""XLA's planned memory for one whole inference, from compiling alone.
+
+Full-size model (model_1_ptm by default), a synthetic MSA of --num_seq
+sequences, --max_extra_msa extra sequences, 4 (empty) templates, 3 recycles;
+nothing runs, so lengths this machine could never run can be planned:
+
+  python benchmarks/memory_plan.py --num_res 1024 2048 4096 6144 [--bf16]
+
+Prints one JSON line per length with `num_res`, `devices`, `temp_bytes`
+(XLA's temporary buffers: the activations), `argument_bytes` (parameters
+and features) and `output_bytes`, as reported by
+`jax.jit(apply).lower(...).compile().memory_analysis()` on the default
+backend. Each length compiles in its own process.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def plan_one(num_res: int, args) -> dict:
+  import haiku as hk
+  import jax
+  from alphafold_jax.data.features import process_features
+  from alphafold_jax.model import AlphaFold, model_config
+  from benchmarks.inference import synthetic_raw_features
+
+  cfg = model_config(args.preset)
+  cfg.model.num_recycle = args.num_recycle
+  cfg.data.common.num_recycle = args.num_recycle
+  cfg.data.common.max_extra_msa = args.max_extra_msa
+  cfg.model.global_config.bfloat16 = args.bf16
+  batch = process_features(synthetic_raw_features(num_res, args.num_seq), cfg,
+                           mode='eval', random_seed=0)
+  model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
+  params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
+  start = time.perf_counter()
+  compiled = jax.jit(model.apply).lower(params, jax.random.PRNGKey(1),
+                                        batch).compile()
+  memory = compiled.memory_analysis()
+  return {'benchmark': 'memory_plan', 'preset': args.preset,
+          'num_res': num_res, 'devices': 1, 'bf16': args.bf16,
+          'num_seq': args.num_seq, 'max_extra_msa': args.max_extra_msa,
+          'num_recycle': args.num_recycle, 'backend': jax.default_backend(),
+          'temp_bytes': int(memory.temp_size_in_bytes),
+          'argument_bytes': int(memory.argument_size_in_bytes),
+          'output_bytes': int(memory.output_size_in_bytes),
+          'compile_s': round(time.perf_counter() - start, 1)}
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--num_res', type=int, nargs='+',
+                      default=[1024, 2048, 4096, 6144])
+  parser.add_argument('--preset', default='model_1_ptm')
+  parser.add_argument('--num_seq', type=int, default=256)
+  parser.add_argument('--max_extra_msa', type=int, default=1024)
+  parser.add_argument('--num_recycle', type=int, default=3)
+  parser.add_argument('--bf16', action='store_true',
+                      help='bfloat16 trunk (global_config.bfloat16)')
+  parser.add_argument('--in_process', action='store_true',
+                      help='plan the lengths in this process')
+  args = parser.parse_args()
+  if args.in_process:
+    for n in args.num_res:
+      print(json.dumps(plan_one(n, args)), flush=True)
+    return
+  flags = [f'--preset={args.preset}', f'--num_seq={args.num_seq}',
+           f'--max_extra_msa={args.max_extra_msa}',
+           f'--num_recycle={args.num_recycle}'] + (['--bf16'] if args.bf16 else [])
+  for n in args.num_res:
+    subprocess.run([sys.executable, '-m', 'benchmarks.memory_plan',
+                    '--in_process', '--num_res', str(n), *flags], check=True)
+
+
+if __name__ == '__main__':
+  main()
