@@ -7,10 +7,14 @@ import numpy as np
 import pytest
 
 from alphafold_jax.common import residue_constants
+from alphafold_jax.data import mmcif as mmcif_lib
 from alphafold_jax.data import msa_identifiers
 from alphafold_jax.data import parsers
 from alphafold_jax.data import pipeline as pipeline_lib
 from alphafold_jax.data.multimer import pipeline as multimer_pipeline
+from alphafold_jax.data.multimer import process_multimer_features
+from alphafold_jax.data.multimer import templates as multimer_templates
+from alphafold_jax.data.tools import hmmsearch
 from alphafold_jax.data.tools import jackhmmer
 
 TESTDATA = pathlib.Path(__file__).parent / 'testdata'
@@ -140,3 +144,45 @@ def test_bad_fasta_is_refused_before_any_search(tmp_path):
       pipeline_lib.DataPipeline(uniref90=_NoSearch()), uniprot=_NoSearch())
   with pytest.raises(parsers.ParseError, match='bad.fasta.*not amino acids'):
     pipeline.process(str(fasta), str(tmp_path / 'msas'))
+
+
+def test_heteromer_with_hmmsearch_templates_from_seqres(databases, tmp_path):
+  """A BPTI variant (template 5PTI in the seqres file) with chain A (no
+  template): BPTI's template lands on its residues, A gets a zero one."""
+  uniref90, uniprot, seq_a, _ = databases
+  mmcif_dir = TESTDATA / 'mmcif'
+  seqres = mmcif_lib.read(str(mmcif_dir / '5PTI.cif.gz')).chain_to_seqres['A']
+  bpti = seqres[:10] + 'A' + seqres[11:30] + 'S' + seqres[31:]
+  seqres_db = tmp_path / 'pdb_seqres.txt'
+  seqres_db.write_text(f'>5pti_A mol:protein length:{len(seqres)}  BPTI\n'
+                       f'{seqres}\n' + (TESTDATA / 'pdb_chains.fasta').read_text())
+  fasta = tmp_path / 'complex.fasta'
+  fasta.write_text(f'>bpti\n{bpti}\n>a\n{seq_a}\n')
+  pipeline = multimer_pipeline.MultimerDataPipeline(
+      pipeline_lib.DataPipeline(
+          uniref90=jackhmmer.Jackhmmer(uniref90, cpus=1),
+          template_searcher=hmmsearch.Hmmsearch(str(seqres_db), cpus=1),
+          template_featurizer=multimer_templates.HmmsearchTemplateFeaturizer(
+              str(mmcif_dir), '2020-01-01')),
+      uniprot=jackhmmer.Jackhmmer(uniprot, cpus=1))
+  msa_dir = tmp_path / 'msas'
+  chains = pipeline.chain_features(str(fasta), str(msa_dir))
+  assert (msa_dir / 'A' / 'pdb_hits.sto').is_file()
+  example = process_multimer_features(chains)
+  n = len(bpti)
+  bpti_masks = chains['A']['template_all_atom_masks']
+  # The best hit is 5PTI itself, aligned over every residue.
+  assert chains['A']['template_domain_names'][0] == b'5pti_A'
+  assert bpti_masks[0].sum(-1).min() > 0
+  assert example['num_templates'] == min(len(bpti_masks), 4)  # the first chain's
+  # Each chain's templates (at most 4, zero-padded) on its own residues.
+  mask = example['template_all_atom_mask']
+  assert mask.shape == (4, n + len(seq_a), 37)
+  for columns, chain in ((slice(0, n), 'A'), (slice(n, None), 'B')):
+    own = chains[chain]['template_all_atom_masks'][:4]
+    np.testing.assert_array_equal(mask[:len(own), columns], own)
+    np.testing.assert_array_equal(mask[len(own):, columns], 0)
+  # Template residues in the model's order: BPTI's sequence but the two
+  # mutated positions.
+  agree = example['template_aatype'][0, :n] == example['aatype'][:n]
+  assert agree.sum() == n - 2
