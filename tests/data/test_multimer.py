@@ -101,14 +101,17 @@ def test_homomer_ignores_uniprot_rows(golden):
     np.testing.assert_array_equal(with_all_seq[key], value, err_msg=key)
 
 
-def _paired_row_count(species_a, species_b):
-  """1 (queries) + per species in A: min(n_A, n_B) rows if B has it, else all
-  of A's rows (the copy of A pairs with it)."""
+def _paired_row_count(species_a, species_b, b_has_copy=False):
+  """1 (queries) + per species: min(n_A, n_B) rows if both chains have it,
+  else the rows of a chain that has a copy to pair with."""
   count = 1
-  for species in set(species_a) - {b''}:
+  for species in (set(species_a) | set(species_b)) - {b''}:
     n_a = species_a.count(species)
     n_b = species_b.count(species)
-    count += min(n_a, n_b) if n_b else n_a
+    if n_a and n_b:
+      count += min(n_a, n_b)
+    elif n_a or b_has_copy:
+      count += n_a + n_b
   return count
 
 
@@ -229,3 +232,51 @@ def test_inconsistent_num_alignments_is_refused(golden):
   chain['num_alignments'] = chain['num_alignments'] + 1
   with pytest.raises(ValueError, match='chain A: num_alignments'):
     process_multimer_features({'A': chain, 'B': raw['B']})
+
+
+def test_a2b2_pairs_across_all_four_chains(golden):
+  _, raw, _ = golden
+  a, b = raw['A'], raw['B']
+  example = process_multimer_features({'A': a, 'B': b, 'C': a, 'D': b})
+  n_a, n_b = 44, 9
+  lengths = [n_a, n_a, n_b, n_b]  # A, C, B, D
+  np.testing.assert_array_equal(example['asym_id'],
+                                np.repeat([1., 2., 3., 4.], lengths))
+  np.testing.assert_array_equal(example['sym_id'],
+                                np.repeat([1., 2., 1., 2.], lengths))
+  np.testing.assert_array_equal(example['entity_id'],
+                                np.repeat([1., 1., 2., 2.], lengths))
+  assert example['assembly_num_chains'] == 4
+  # Copies pair identically; species of both entities pair all four chains
+  # (the same rows as the A-B heteromer), A's other species pair A with C.
+  heteromer = process_multimer_features({'A': a, 'B': b})
+  num_paired = _paired_row_count(
+      a['msa_species_identifiers_all_seq'].tolist(),
+      b['msa_species_identifiers_all_seq'].tolist(), b_has_copy=True)
+  msa = example['msa'][:num_paired]
+  np.testing.assert_array_equal(msa[:, :n_a], msa[:, n_a:2 * n_a])
+  np.testing.assert_array_equal(msa[:, 2 * n_a:2 * n_a + n_b],
+                                msa[:, 2 * n_a + n_b:])
+  both = (msa[:, 2 * n_a:] != GAP).any(1) & (msa[:, :2 * n_a] != GAP).any(1)
+  num_both = both.sum()
+  assert both[:num_both].all() and num_both < num_paired
+  het = heteromer['msa']
+  np.testing.assert_array_equal(msa[:num_both, :n_a], het[:num_both, :n_a])
+  np.testing.assert_array_equal(msa[:num_both, 2 * n_a:2 * n_a + n_b],
+                                het[:num_both, n_a:])
+  np.testing.assert_array_equal(example['bert_mask'][:num_paired], 1)
+  # The unpaired rows follow: the first one is A's, gap on B's columns.
+  np.testing.assert_array_equal(example['bert_mask'][num_paired, 2 * n_a:], 0)
+
+
+def test_chains_without_templates_get_zero_padded_ones(golden):
+  _, raw, _ = golden
+  chain = {k: v for k, v in raw['B'].items() if not k.startswith('template_')}
+  example = process_multimer_features({'A': raw['A'], 'B': chain})
+  assert example['template_aatype'].shape == (4, 53)
+  np.testing.assert_array_equal(example['template_all_atom_mask'][:, 44:], 0)
+  np.testing.assert_array_equal(example['template_all_atom_positions'][:, 44:],
+                                0)
+  for key in ('msa', 'asym_id', 'bert_mask', 'deletion_matrix'):
+    np.testing.assert_array_equal(example[key], process_multimer_features(
+        raw)[key], err_msg=key)
