@@ -60,8 +60,9 @@ def test_homomer_copies_share_one_dense_msa(golden):
   chain = _without_all_seq(raw['A'])
   example = process_multimer_features({'A': chain, 'B': chain})
   num_res, num_seq = 44, chain['msa'].shape[0]
-  np.testing.assert_array_equal(example['asym_id'], [1.] * num_res + [2.] * num_res)
-  np.testing.assert_array_equal(example['sym_id'], [1.] * num_res + [2.] * num_res)
+  two_copies = np.repeat([1., 2.], num_res)
+  np.testing.assert_array_equal(example['asym_id'], two_copies)
+  np.testing.assert_array_equal(example['sym_id'], two_copies)
   np.testing.assert_array_equal(example['entity_id'], np.ones(2 * num_res))
   np.testing.assert_array_equal(example['residue_index'],
                                 np.tile(np.arange(num_res), 2))
@@ -80,8 +81,8 @@ def test_homomer_copies_share_one_dense_msa(golden):
   np.testing.assert_array_equal(example['deletion_mean'],
                                 np.tile(deletions.mean(0), 2))
   expected_rows = np.arange(512) < num_seq
-  np.testing.assert_array_equal(example['bert_mask'],
-                                np.repeat(expected_rows[:, None], 2 * num_res, 1))
+  np.testing.assert_array_equal(
+      example['bert_mask'], np.repeat(expected_rows[:, None], 2 * num_res, 1))
   np.testing.assert_array_equal(example['msa_mask'], example['bert_mask'])
   np.testing.assert_array_equal(example['cluster_bias_mask'],
                                 np.arange(512) == 0)

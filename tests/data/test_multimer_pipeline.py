@@ -37,7 +37,8 @@ def databases(golden_dir, tmp_path_factory):
                allow_pickle=True) as data:
     rows_a = [''.join(residue_constants.ID_TO_HHBLITS_AA[i] for i in row)
               for row in data['msa_all_seq']]
-  rows_b, _ = parsers.parse_fasta((golden_dir / 'small' / 'msa.a3m').read_text())
+  rows_b, _ = parsers.parse_fasta(
+      (golden_dir / 'small' / 'msa.a3m').read_text())
   homologues = [(s, r.replace('-', '')) for s, rows in (('a', rows_a),
                                                        ('b', rows_b))
                 for r in rows[1:]]
@@ -46,7 +47,8 @@ def databases(golden_dir, tmp_path_factory):
   uniref = ''.join(f'>UniRef90_{c}{i}\n{r.upper()}\n'
                    for i, (c, r) in enumerate(homologues))
   uniprot = ''.join(
-      f'>tr|Q{i:05d}|Q{i:05d}_{SPECIES[i % len(SPECIES)]} protein\n{r.upper()}\n'
+      f'>tr|Q{i:05d}|Q{i:05d}_{SPECIES[i % len(SPECIES)]} protein\n'
+      f'{r.upper()}\n'
       for i, (_, r) in enumerate(homologues))
   (folder / 'uniref90.fasta').write_text(decoys + uniref)
   (folder / 'uniprot.fasta').write_text(decoys + uniprot)
@@ -80,7 +82,8 @@ def test_heteromer_searches_each_sequence_once_and_pairs_uniprot_rows(
       'A': {'sequence': seq_a, 'description': 'first copy'},
       'B': {'sequence': seq_b, 'description': 'other'},
       'C': {'sequence': seq_a, 'description': 'second'}}
-  assert multimer_pipeline.read_chain_id_map(str(msa_dir))['B'].sequence == seq_b
+  read_back = multimer_pipeline.read_chain_id_map(str(msa_dir))
+  assert read_back['B'].sequence == seq_b
   # The copy C reuses A's searches.
   assert sorted(p.name for p in msa_dir.iterdir()) == [
       'A', 'B', 'chain_id_map.json']
@@ -114,7 +117,8 @@ def test_heteromer_searches_each_sequence_once_and_pairs_uniprot_rows(
   msa = example['msa'][:example['num_alignments']]
   rows_with_all = np.all([np.any(msa[:, s] != gap, axis=1) for s in
                           (slice(0, num_a), slice(2 * num_a, None))], axis=0)
-  num_paired = np.argmin(example['bert_mask'][:, -1] * example['bert_mask'][:, 0])
+  bert = example['bert_mask']
+  num_paired = np.argmin(bert[:, -1] * bert[:, 0])
   assert rows_with_all[:num_paired].all() and num_paired > 1
   assert not rows_with_all[num_paired:].any()
 
@@ -155,7 +159,8 @@ def test_heteromer_with_hmmsearch_templates_from_seqres(databases, tmp_path):
   bpti = seqres[:10] + 'A' + seqres[11:30] + 'S' + seqres[31:]
   seqres_db = tmp_path / 'pdb_seqres.txt'
   seqres_db.write_text(f'>5pti_A mol:protein length:{len(seqres)}  BPTI\n'
-                       f'{seqres}\n' + (TESTDATA / 'pdb_chains.fasta').read_text())
+                       f'{seqres}\n'
+                       + (TESTDATA / 'pdb_chains.fasta').read_text())
   fasta = tmp_path / 'complex.fasta'
   fasta.write_text(f'>bpti\n{bpti}\n>a\n{seq_a}\n')
   pipeline = multimer_pipeline.MultimerDataPipeline(
@@ -174,7 +179,8 @@ def test_heteromer_with_hmmsearch_templates_from_seqres(databases, tmp_path):
   # The best hit is 5PTI itself, aligned over every residue.
   assert chains['A']['template_domain_names'][0] == b'5pti_A'
   assert bpti_masks[0].sum(-1).min() > 0
-  assert example['num_templates'] == min(len(bpti_masks), 4)  # the first chain's
+  # num_templates is the first chain's.
+  assert example['num_templates'] == min(len(bpti_masks), 4)
   # Each chain's templates (at most 4, zero-padded) on its own residues.
   mask = example['template_all_atom_mask']
   assert mask.shape == (4, n + len(seq_a), 37)

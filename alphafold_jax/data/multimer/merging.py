@@ -230,7 +230,8 @@ def finalize(example: Mapping[str, np.ndarray]) -> Features:
                            example['msa'], axis=0).astype(np.int32)
   seq_mask = (example['entity_id'] > 0).astype(np.float32)
   example['seq_mask'] = seq_mask
-  example['msa_mask'] = np.ones_like(example['msa'], np.float32) * seq_mask[None]
+  example['msa_mask'] = (np.ones_like(example['msa'], np.float32)
+                         * seq_mask[None])
   return {k: v for k, v in example.items() if k in MODEL_FEATURES}
 
 
