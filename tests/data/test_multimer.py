@@ -281,3 +281,14 @@ def test_chains_without_templates_get_zero_padded_ones(golden):
   for key in ('msa', 'asym_id', 'bert_mask', 'deletion_matrix'):
     np.testing.assert_array_equal(example[key], process_multimer_features(
         raw)[key], err_msg=key)
+
+
+def test_a_single_chain_is_its_own_dense_msa(golden):
+  _, raw, _ = golden
+  example = process_multimer_features({'A': raw['A']})
+  num_seq = raw['A']['msa'].shape[0]
+  np.testing.assert_array_equal(example['asym_id'], np.ones(44))
+  assert example['num_alignments'] == num_seq
+  np.testing.assert_array_equal(example['msa'][:num_seq],
+                                _ours(raw['A']['msa']))
+  assert example['assembly_num_chains'] == 1
