@@ -12,6 +12,7 @@ from typing import Dict, Sequence
 import numpy as np
 
 from alphafold_jax.common import residue_constants
+from alphafold_jax.data import msa_identifiers
 from alphafold_jax.data import parsers
 
 # Depth limits of the reference pipeline (Suppl. 1.2.2): the first hits of
@@ -31,6 +32,9 @@ def make_msa_features(msas: Sequence[parsers.Msa]) -> Dict[str, np.ndarray]:
     msa: [N_seq, N_res] int32 HHblits residue codes (gap 21, unknown 20).
     deletion_matrix_int: [N_seq, N_res] int32 deletions before each column.
     num_alignments: [N_res] int32, N_seq repeated.
+    msa_species_identifiers: [N_seq] bytes objects, each row's UniProt
+      species code (b'' for rows that are not UniProt entries); what
+      AlphaFold-Multimer pairs the UniProt rows of different chains by.
 
   Raises:
     ValueError: no alignment, alignments of differing widths, or a letter
@@ -40,9 +44,10 @@ def make_msa_features(msas: Sequence[parsers.Msa]) -> Dict[str, np.ndarray]:
     raise ValueError('make_msa_features needs at least one non-empty MSA.')
   num_res = len(msas[0].sequences[0])
   seen = set()
-  rows, deletions = [], []
+  rows, deletions, species = [], [], []
   for index, msa in enumerate(msas):
-    for sequence, deletion_row in zip(msa.sequences, msa.deletion_matrix):
+    for sequence, deletion_row, description in zip(
+        msa.sequences, msa.deletion_matrix, msa.descriptions):
       if len(sequence) != num_res:
         raise ValueError(
             f'MSA {index} has a row of {len(sequence)} columns; the query has '
@@ -56,10 +61,12 @@ def make_msa_features(msas: Sequence[parsers.Msa]) -> Dict[str, np.ndarray]:
         raise ValueError(f'MSA {index} has a row with the letter {e.args[0]!r}, '
                          'not an amino acid, X or gap.') from None
       deletions.append(deletion_row)
+      species.append(msa_identifiers.species_identifier(description).encode())
   num_alignments = len(rows)
   return {
       'msa': np.asarray(rows, dtype=np.int32).reshape(num_alignments, num_res),
       'deletion_matrix_int': np.asarray(deletions, dtype=np.int32).reshape(
           num_alignments, num_res),
       'num_alignments': np.full((num_res,), num_alignments, dtype=np.int32),
+      'msa_species_identifiers': np.array(species, dtype=object),
   }
