@@ -1,6 +1,7 @@
 """Each bad input fails with a clear error before any heavy work."""
 import os
 
+import numpy as np
 import pytest
 
 from alphafold_jax.inference import databases
@@ -39,12 +40,14 @@ def _options(tmp_path, fasta_paths, **overrides):
 
 
 def _with_params(tmp_path):
-  """An empty params folder with every preset file present (the checks only
-  look for the files)."""
+  """A params folder with every preset file present, each a one-array
+  archive in the released format (the checks read the archive and its
+  array headers; the shapes are checked when a model loads them)."""
   params = tmp_path / 'data' / 'params'
   params.mkdir(parents=True)
   for i in range(1, 6):
-    (params / f'params_model_{i}_ptm.npz').write_bytes(b'')
+    np.savez(params / f'params_model_{i}_ptm.npz',
+             **{'alphafold/linear//weights': np.zeros((2, 3), np.float32)})
   return tmp_path
 
 
@@ -111,6 +114,8 @@ def test_missing_checkpoint(tmp_path, tiny_config):
 def test_checkpoint_workdir_brings_its_config(tmp_path, tiny_config):
   workdir = tmp_path / 'run'
   checkpoint_lib.save_config(workdir, tiny_config)
+  # A saved step (the checks only look for its folder).
+  (workdir / checkpoint_lib.CHECKPOINT_DIR / '10').mkdir(parents=True)
   _, configs = run.check_inputs(_options(tmp_path, [DEMO_FASTA],
                                          checkpoint=str(workdir)))
   assert list(configs) == ['model_checkpoint']

@@ -1,0 +1,38 @@
+"""Damaged copies of real files, for the tests that every reader of a run's
+inputs either reads a file or raises its error naming the file.
+
+A damaged copy is the file cut short at a random byte (an interrupted
+download or copy) or with one to four random bytes changed (a disk or
+transfer error). The draws are derandomized so that CI sees the same cases
+on every run, and no example database is written.
+"""
+import hypothesis
+from hypothesis import strategies as st
+
+# Examples per reader: enough to hit every kind of line of the small real
+# files used, while each fuzz test stays within seconds.
+MAX_EXAMPLES = 80
+
+FUZZ_SETTINGS = hypothesis.settings(
+    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
+    database=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow])
+
+
+def _flip(data: bytes, changes) -> bytes:
+  damaged = bytearray(data)
+  for position, mask in changes:
+    damaged[position] ^= mask
+  return bytes(damaged)
+
+
+def damaged_copies(data: bytes) -> st.SearchStrategy:
+  """Strategy: `data` truncated, or with 1-4 bytes XOR-ed with non-zero
+  masks."""
+  if not data:
+    raise ValueError('damaged_copies needs a non-empty file.')
+  truncated = st.integers(0, len(data) - 1).map(lambda n: data[:n])
+  flipped = st.lists(
+      st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255)),
+      min_size=1, max_size=4).map(lambda changes: _flip(data, changes))
+  return st.one_of(truncated, flipped)
