@@ -59,7 +59,9 @@ def check_params_file(path: str) -> None:
   """
   try:
     params_lib.read_param_shapes(path)
-  except (OSError, ValueError) as e:
+  except OSError as e:
+    raise inputs.InputError(f'{path}: cannot read: {e.strerror or e}') from e
+  except ValueError as e:
     raise inputs.InputError(str(e)) from e
 
 
