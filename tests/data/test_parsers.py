@@ -243,3 +243,29 @@ def test_damaged_query_fasta_parses_or_raises_parse_error(data):
   if records is not None:
     for _, sequence in records:
       assert sequence and sequence.isupper()
+
+
+# The project's hmmsearch (pyhmmer) of the BPTI mutant against BPTI's SEQRES
+# and the decoys (see testdata/README.md).
+_HMMSEARCH = TESTDATA / '5pti_mutant_pdb_hits.sto'
+
+
+def test_real_hmmsearch_output_parses():
+  (_, query), = parsers.parse_query_fasta(_HHR_QUERY.read_text())
+  hits = parsers.parse_hmmsearch_stockholm(_HMMSEARCH.read_text(), query)
+  assert hits[0].name == '5pti_A' and len(hits) == 6
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(_HMMSEARCH.read_bytes()))
+def test_damaged_hmmsearch_output_parses_or_raises_parse_error(data):
+  source = 'msas/pdb_hits.sto'
+  (_, query), = parsers.parse_query_fasta(_HHR_QUERY.read_text())
+  hits = _parse_or_parse_error(
+      data, source,
+      lambda text: parsers.parse_hmmsearch_stockholm(text, query, source))
+  if hits is not None:
+    for hit in hits:
+      assert len(hit.indices_hit) == len(query)
+    result = _template_featurizer().get_templates(query, hits)
+    assert len(result.features['template_aatype']) <= len(hits)
