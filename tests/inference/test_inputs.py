@@ -4,8 +4,10 @@ import os
 import numpy as np
 import pytest
 
+from alphafold_jax.data import mmcif as mmcif_lib
 from alphafold_jax.inference import databases
 from alphafold_jax.inference import inputs
+from alphafold_jax.inference import models
 from alphafold_jax.inference import run
 from alphafold_jax.training import checkpoint as checkpoint_lib
 from tests.inference.conftest import DEMO_A3M
@@ -302,3 +304,29 @@ def test_damaged_checkpoint_npz_is_named(tmp_path, tiny_config):
   with pytest.raises(inputs.InputError,
                      match=f'{path}: not a readable parameter file'):
     run.check_inputs(options)
+
+
+def test_a_file_that_fails_after_the_checks_is_an_input_error(
+    tmp_path, tiny_config, monkeypatch):
+  """A file read only while the features are made (a new search's output,
+  a hit's template mmCIF) raises ParseError naming it; the run turns it
+  into an InputError (one line in run_alphafold.py), before any model runs."""
+  path = tmp_path / 'tiny.npz'
+  np.savez(path, **{'alphafold/linear//weights': np.zeros((2,))})
+  damaged = tmp_path / 'mmcif' / '1abc.cif.gz'
+
+  class DamagedTemplatePipeline:
+
+    def process(self, fasta_path, msa_dir):
+      raise mmcif_lib.MmcifError(f'{damaged}: not a readable gzip file')
+
+  monkeypatch.setattr(models, 'load_checkpoint_params',
+                      lambda checkpoint, config: {})
+  monkeypatch.setattr(databases, 'make_data_pipeline',
+                      lambda *args: DamagedTemplatePipeline())
+  options = _options(tmp_path, [DEMO_FASTA], checkpoint=str(path),
+                     checkpoint_config=tiny_config, models_to_relax='none')
+  with pytest.raises(inputs.InputError,
+                     match=f'{damaged}: not a readable gzip file'):
+    run.run(options)
+  assert not (tmp_path / '2rbg_A' / 'result_model_checkpoint.pkl').exists()
