@@ -132,9 +132,9 @@ def main(argv):
   try:
     results = run.run(options)
   except inputs.InputError as e:
-    # A bad input is the user's to fix: say what, without a traceback.
-    logging.error('%s', e)
-    sys.exit(f'Error: {e}')
+    # A bad input is the user's to fix: one line, '<file or flag>: <problem>',
+    # without a traceback (a library's message may span lines).
+    sys.exit('Error: ' + ' '.join(str(e).split()))
   for name, result in results.items():
     best = result['ranking']['order'][0]
     print(f'{name}: best model {best}, mean pLDDT '

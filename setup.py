@@ -32,6 +32,6 @@ setuptools.setup(
         'tqdm==4.70.1',
     ],
     extras_require={
-        'test': ['pytest==9.2.0', 'pytest-xdist==3.8.0'],
+        'test': ['hypothesis==6.155.2', 'pytest==9.2.0', 'pytest-xdist==3.8.0'],
     },
 )

@@ -2,10 +2,12 @@
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.inference import tiny_model
@@ -26,14 +28,25 @@ def _run(*args, timeout=RUN_TIMEOUT_S):
                         timeout=timeout, check=False)
 
 
+def _error_line(result, path) -> str:
+  """The run failed with exactly one error line on stderr, naming `path`
+  (absl's INFO/WARNING lines may come with it; no traceback, no second
+  error)."""
+  assert result.returncode != 0
+  assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+  errors = [line for line in result.stderr.splitlines()
+            if line.startswith('Error:') or re.match(r'[EF]\d{4} ', line)]
+  assert len(errors) == 1, result.stderr[-3000:]
+  assert str(path) in errors[0]
+  return errors[0]
+
+
 def test_bad_fasta_is_a_clear_error(tmp_path):
   fasta = tmp_path / 'dna.fasta'
   fasta.write_text('>x\nACGTNNXJ1\n')
   result = _run(f'--fasta_paths={fasta}', f'--output_dir={tmp_path / "out"}',
                 f'--data_dir={tmp_path}', timeout=BAD_INPUT_TIMEOUT_S)
-  assert result.returncode != 0
-  assert 'not amino acids' in result.stderr
-  assert 'Traceback' not in result.stderr
+  assert 'not amino acids' in _error_line(result, fasta)
   assert not (tmp_path / 'out').exists()
 
 
@@ -41,9 +54,70 @@ def test_missing_params_is_a_clear_error(tmp_path):
   result = _run(f'--fasta_paths={DEMO / "2rbg_A.fasta"}',
                 f'--output_dir={tmp_path / "out"}', f'--data_dir={tmp_path}',
                 '--model_preset=monomer_ptm', timeout=BAD_INPUT_TIMEOUT_S)
-  assert result.returncode != 0
-  assert 'params_model_1_ptm.npz' in result.stderr
-  assert 'Traceback' not in result.stderr
+  _error_line(result, tmp_path / 'params' / 'params_model_1_ptm.npz')
+
+
+def _released_format_params(data_dir):
+  """params/params_model_{1..5}_ptm.npz, one array each: archives that pass
+  the checks before a run (which read the headers), never loaded here."""
+  params = data_dir / 'params'
+  params.mkdir(parents=True)
+  for i in range(1, 6):
+    np.savez(params / f'params_model_{i}_ptm.npz',
+             **{'alphafold/linear//weights': np.zeros((2,), np.float32)})
+  return params
+
+
+def _damage_precomputed_a3m(tmp_path):
+  """The issue's case: bfd_uniclust_hits.a3m with a row cut short."""
+  msas = tmp_path / 'out' / '2rbg_A' / 'msas'
+  msas.mkdir(parents=True)
+  text = (DEMO / '2rbg_A_bfd_uniclust_hits.a3m').read_text()
+  path = msas / 'bfd_uniclust_hits.a3m'
+  path.write_text(text[:text.index('>hom3') + 60])
+  checkpoint = tmp_path / 'tiny.npz'
+  np.savez(checkpoint, **{'alphafold/linear//weights': np.zeros((2,))})
+  # BFD's alignment is reused (full_dbs; the later flag wins).
+  return path, [f'--checkpoint={checkpoint}',
+                f'--checkpoint_config={TINY_CONFIG_FILE}',
+                '--db_preset=full_dbs']
+
+
+def _damage_params(tmp_path):
+  path = _released_format_params(tmp_path / 'data') / 'params_model_2_ptm.npz'
+  path.write_bytes(path.read_bytes()[:150])
+  return path, [f'--data_dir={tmp_path / "data"}']
+
+
+def _damage_obsolete_pdbs(tmp_path):
+  _released_format_params(tmp_path / 'data')
+  path = tmp_path / 'obsolete.dat'
+  path.write_text('OBSLTE    31-JUL-94 116L     216L\nOBSLTE    31-JU')
+  return path, [f'--data_dir={tmp_path / "data"}',
+                f'--obsolete_pdbs_path={path}']
+
+
+@pytest.mark.parametrize('damage', [
+    _damage_precomputed_a3m, _damage_params, _damage_obsolete_pdbs])
+def test_damaged_input_file_is_one_error_line(tmp_path, damage):
+  """Each damaged file stops the run before any model is loaded, with one
+  line '<file>: <problem>'."""
+  path, flags = damage(tmp_path)
+  database = DEMO / 'databases' / 'mini_uniref.fasta'
+  (tmp_path / 'pdb70_a3m.ffdata').touch()
+  (tmp_path / 'mmcif').mkdir()
+  result = _run(
+      f'--fasta_paths={DEMO / "2rbg_A.fasta"}',
+      f'--output_dir={tmp_path / "out"}', '--model_preset=monomer_ptm',
+      f'--uniref90_database_path={database}',
+      f'--mgnify_database_path={database}',
+      f'--small_bfd_database_path={database}', '--db_preset=reduced_dbs',
+      f'--pdb70_database_path={tmp_path / "pdb70"}',
+      f'--template_mmcif_dir={tmp_path / "mmcif"}',
+      '--max_template_date=2020-05-14', '--use_precomputed_msas',
+      '--models_to_relax=none', *flags, timeout=BAD_INPUT_TIMEOUT_S)
+  _error_line(result, path)
+  assert 'Loaded model' not in result.stderr
 
 
 def test_prediction_with_a_checkpoint(tmp_path):

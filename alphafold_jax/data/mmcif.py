@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import gzip
 import io
+import zlib
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -22,6 +23,7 @@ from Bio.PDB.MMCIF2Dict import MMCIF2Dict
 
 from alphafold_jax.common import protein
 from alphafold_jax.common import residue_constants
+from alphafold_jax.data import parsers
 
 # Consecutive C-alpha atoms further apart than this (Å) mean a broken file.
 MAX_CA_CA_DISTANCE = 150.
@@ -30,9 +32,13 @@ _RESOLUTION_FIELDS = ('_refine.ls_d_res_high',
                       '_em_3d_reconstruction.resolution',
                       '_reflns.d_resolution_high')
 _WATER = ('HOH', 'WAT')
+# The _atom_site columns that `parse` reads.
+_ATOM_SITE_COLUMNS = ('label_asym_id', 'auth_asym_id', 'label_seq_id',
+                      'auth_seq_id', 'pdbx_PDB_ins_code', 'label_comp_id',
+                      'group_PDB', 'pdbx_PDB_model_num')
 
 
-class MmcifError(ValueError):
+class MmcifError(parsers.ParseError):
   """An mmCIF file that cannot be used; the message names the file."""
 
 
@@ -117,37 +123,59 @@ def _protein_entities(info: Mapping[str, List[str]]) -> Dict[str, List[str]]:
           if any(n in peptide for n in names)}
 
 
-def parse(text: str, file_id: str) -> MmcifObject:
+def _atom_site(info: Mapping[str, List[str]], source: str
+               ) -> Dict[str, List[str]]:
+  """The _atom_site columns that `parse` reads, all of one length."""
+  missing = [k for k in _ATOM_SITE_COLUMNS if f'_atom_site.{k}' not in info]
+  if missing:
+    raise MmcifError(f'{source}: no _atom_site.{missing[0]} (a truncated or '
+                     'damaged file).')
+  atoms = {k: _as_list(info[f'_atom_site.{k}']) for k in _ATOM_SITE_COLUMNS}
+  lengths = {len(column) for column in atoms.values()}
+  if len(lengths) != 1:
+    raise MmcifError(f'{source}: _atom_site columns of differing lengths '
+                     f'{sorted(lengths)} (a truncated or damaged file).')
+  return atoms
+
+
+def parse(text: str, file_id: str, source: Optional[str] = None
+          ) -> MmcifObject:
   """Parses mmCIF text.
 
   Args:
     text: mmCIF content.
-    file_id: the entry id, used in error messages and the result.
+    file_id: the entry id, used in the result.
+    source: names the file in error messages; file_id when None.
 
   Returns:
     The MmcifObject of the first model's protein chains.
 
   Raises:
-    MmcifError: unreadable file or no protein chain.
+    MmcifError: text that is not mmCIF, a missing or malformed field that
+      `parse` reads, no release date or no protein chain.
   """
+  source = source or file_id
   try:
     info = MMCIF2Dict(io.StringIO(text))
     structure = MMCIFParser(QUIET=True).get_structure(file_id,
                                                       io.StringIO(text))
   except Exception as e:  # Biopython raises many types on bad input.
-    raise MmcifError(f'{file_id}: cannot parse the mmCIF file: {e}') from e
+    raise MmcifError(f'{source}: cannot parse the mmCIF file: {e}') from e
   models = list(structure)
   if not models:
-    raise MmcifError(f'{file_id}: no model in the mmCIF file.')
+    raise MmcifError(f'{source}: no model in the mmCIF file.')
   model = models[0]
   entities = _protein_entities(info)
   if not entities:
-    raise MmcifError(f'{file_id}: no protein chain in the mmCIF file.')
+    raise MmcifError(f'{source}: no protein chain in the mmCIF file.')
+  header = _header(info)
+  try:
+    datetime.date.fromisoformat(str(header['release_date']))
+  except ValueError:
+    raise MmcifError(f'{source}: no release date (YYYY-MM-DD), got '
+                     f'{header["release_date"]!r}.') from None
 
-  atoms = {k: _as_list(info[f'_atom_site.{k}']) for k in (
-      'label_asym_id', 'auth_asym_id', 'label_seq_id', 'auth_seq_id',
-      'pdbx_PDB_ins_code', 'label_comp_id', 'group_PDB',
-      'pdbx_PDB_model_num')}
+  atoms = _atom_site(info, source)
   first_model = atoms['pdbx_PDB_model_num'][0]
   label_to_auth, present = {}, collections.defaultdict(dict)
   for i in range(len(atoms['label_asym_id'])):
@@ -162,8 +190,14 @@ def parse(text: str, file_id: str) -> MmcifObject:
       hetflag = 'W' if name in _WATER else 'H_' + name
     insertion = atoms['pdbx_PDB_ins_code'][i]
     insertion = ' ' if insertion in ('.', '?') else insertion
-    present[label][int(atoms['label_seq_id'][i]) - 1] = (
-        (hetflag, int(atoms['auth_seq_id'][i]), insertion), name)
+    try:
+      seq_index = int(atoms['label_seq_id'][i]) - 1
+      auth_seq_id = int(atoms['auth_seq_id'][i])
+    except ValueError:
+      raise MmcifError(f'{source}: atom {i + 1} has a residue number that is '
+                       f'not an integer ({atoms["label_seq_id"][i]!r}, '
+                       f'{atoms["auth_seq_id"][i]!r}).') from None
+    present[label][seq_index] = ((hetflag, auth_seq_id, insertion), name)
 
   chain_to_seqres, seqres_to_structure = {}, {}
   for label, entity in zip(_as_list(info.get('_struct_asym.id', [])),
@@ -179,23 +213,50 @@ def parse(text: str, file_id: str) -> MmcifObject:
             else ResidueAtPosition(None, name, True))
         for i, name in enumerate(names)}
   if not chain_to_seqres:
-    raise MmcifError(f'{file_id}: no protein chain with coordinates.')
-  return MmcifObject(file_id=file_id, header=_header(info), structure=model,
+    raise MmcifError(f'{source}: no protein chain with coordinates.')
+  return MmcifObject(file_id=file_id, header=header, structure=model,
                      chain_to_seqres=chain_to_seqres,
                      seqres_to_structure=seqres_to_structure)
 
 
 def read(path: str, file_id: Optional[str] = None) -> MmcifObject:
-  """Parses an mmCIF file (plain or .gz); file_id defaults to its name."""
-  opener = gzip.open if path.endswith('.gz') else open
+  """Parses an mmCIF file (plain or .gz); file_id defaults to its name.
+
+  Raises:
+    MmcifError: naming `path`: an unreadable file, or see `parse_file_bytes`.
+  """
   try:
-    with opener(path, 'rt') as f:
-      text = f.read()
+    with open(path, 'rb') as f:
+      data = f.read()
   except OSError as e:
     raise MmcifError(f'{path}: cannot read: {e}') from e
+  return parse_file_bytes(data, path, file_id)
+
+
+def parse_file_bytes(data: bytes, path: str, file_id: Optional[str] = None
+                     ) -> MmcifObject:
+  """Parses the bytes of the mmCIF file `path` (gzip-compressed when the
+  name ends in .gz); file_id defaults to the file's name.
+
+  Raises:
+    MmcifError: naming `path`: a damaged or truncated gzip stream, text that
+      is not UTF-8, or see `parse`.
+  """
+  if path.endswith('.gz'):
+    try:
+      data = gzip.decompress(data)
+    # gzip reports a damaged stream as BadGzipFile (an OSError), zlib.error,
+    # or EOFError when it ends early.
+    except (OSError, EOFError, zlib.error) as e:
+      raise MmcifError(f'{path}: not a readable gzip file: {e}') from e
+  try:
+    text = data.decode('utf-8')
+  except UnicodeDecodeError as e:
+    raise MmcifError(f'{path}: not UTF-8 text (byte {e.start} is '
+                     f'{data[e.start]:#04x}).') from e
   if file_id is None:
     file_id = path.rsplit('/', 1)[-1].split('.')[0].lower()
-  return parse(text, file_id)
+  return parse(text, file_id, source=path)
 
 
 def release_date(mmcif: MmcifObject) -> datetime.date:
@@ -222,7 +283,8 @@ def get_atom_positions(mmcif: MmcifObject, chain_id: str,
   Raises:
     MmcifError: unknown chain or C-alphas too far apart.
   """
-  if chain_id not in mmcif.seqres_to_structure:
+  if (chain_id not in mmcif.seqres_to_structure
+      or chain_id not in mmcif.structure):
     raise MmcifError(f'{mmcif.file_id}: no protein chain {chain_id!r} '
                      f'(chains: {sorted(mmcif.seqres_to_structure)}).')
   chain = mmcif.structure[chain_id]

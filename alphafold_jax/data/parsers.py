@@ -18,16 +18,53 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 _AMINO_ACID_LETTERS = frozenset('ACDEFGHIKLMNPQRSTVWY' 'X' 'BJOUZ')
 _GAP = '-'
 _LOWERCASE_DELETER = str.maketrans('', '', string.ascii_lowercase + '.')
+# Characters of an aligned row: residue letters (upper case aligned, lower
+# case inserted), '-' gaps and '.' padding of insert columns. Anything else
+# (a '*', a control character, a non-ASCII letter) is a damaged file, and
+# would otherwise break the column counts or the HHblits residue codes.
+_ALIGNED_ROW_CHARS = frozenset(string.ascii_letters + _GAP + '.')
 
 # The statistics line of a detailed HHR hit.
 _HHR_SUM_PROBS = re.compile(r'Sum_probs=([-+0-9.eE]+)')
 _HHR_ALIGNED_COLS = re.compile(r'Aligned_cols=([0-9]+)')
 # Query/template rows of an HHR alignment that are annotations, not residues.
 _HHR_ANNOTATION_ROWS = ('ss_dssp', 'ss_pred', 'ss_conf', 'Consensus')
+_HHR_SEGMENT_CHARS = frozenset(string.ascii_letters + _GAP)
 
 
 class ParseError(ValueError):
   """A file that does not follow its format; the message names the file."""
+
+
+def read_text(path: str) -> str:
+  """The UTF-8 text of a file.
+
+  Raises:
+    ParseError: the file cannot be read or is not UTF-8 text (a binary or
+      damaged file), naming it.
+  """
+  try:
+    with open(path, 'rb') as f:
+      data = f.read()
+  except OSError as e:
+    raise ParseError(f'{path}: cannot read: {e.strerror or e}') from e
+  return decode_text(data, path)
+
+
+def decode_text(data: bytes, source: str = '<bytes>') -> str:
+  """`data` as UTF-8 text; ParseError naming `source` otherwise."""
+  try:
+    return data.decode('utf-8')
+  except UnicodeDecodeError as e:
+    raise ParseError(f'{source}: not UTF-8 text (byte {e.start} is '
+                     f'{data[e.start]:#04x}).') from e
+
+
+def _check_row_characters(row: str, description: str, source: str) -> None:
+  bad = set(row) - _ALIGNED_ROW_CHARS
+  if bad:
+    raise ParseError(f'{source}: row {description!r} has characters that are '
+                     f'neither residues nor gaps: {"".join(sorted(bad))!r}.')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,13 +218,15 @@ def parse_a3m(text: str, source: str = '<string>') -> Msa:
     The Msa, all rows of the query's length.
 
   Raises:
-    ParseError: no records, or rows of differing aligned length.
+    ParseError: no records, a row with characters other than letters, '-'
+      and '.', or rows of differing aligned length.
   """
   sequences, descriptions = parse_fasta(text, source)
   if not sequences:
     raise ParseError(f'{source}: no sequences in the A3M alignment.')
   aligned, deletion_matrix = [], []
-  for sequence in sequences:
+  for sequence, description in zip(sequences, descriptions):
+    _check_row_characters(sequence, description, source)
     deletions, count = [], 0
     for residue in sequence:
       if residue.islower():
@@ -197,6 +236,7 @@ def parse_a3m(text: str, source: str = '<string>') -> Msa:
         count = 0
     aligned.append(sequence.translate(_LOWERCASE_DELETER))
     deletion_matrix.append(tuple(deletions))
+  _check_query(aligned[0], descriptions[0], source)
   _check_aligned_lengths(aligned, descriptions, source)
   return Msa(tuple(aligned), tuple(deletion_matrix), tuple(descriptions))
 
@@ -210,7 +250,7 @@ def _check_aligned_lengths(sequences: Sequence[str],
           f'the query has {len(sequences[0])}.')
 
 
-def _stockholm_rows(text: str, dots_as_gaps: bool
+def _stockholm_rows(text: str, dots_as_gaps: bool, source: str
                     ) -> Tuple[List[str], List[str]]:
   """Names and rows of a Stockholm text, blocks concatenated; '.' (padding
   of insert columns) becomes '-' when `dots_as_gaps`."""
@@ -221,10 +261,17 @@ def _stockholm_rows(text: str, dots_as_gaps: bool
       continue
     fields = line.split()
     row = ''.join(fields[1:])
+    _check_row_characters(row, fields[0], source)
     if dots_as_gaps:
       row = row.replace('.', _GAP)
     rows[fields[0]] = rows.get(fields[0], '') + row
   return list(rows), list(rows.values())
+
+
+def _check_query(sequence: str, description: str, source: str) -> None:
+  if not sequence.strip(_GAP):
+    raise ParseError(f'{source}: the query (first row, {description!r}) has '
+                     'no residues.')
 
 
 def parse_stockholm(text: str, source: str = '<string>') -> Msa:
@@ -242,11 +289,13 @@ def parse_stockholm(text: str, source: str = '<string>') -> Msa:
     The Msa over the query's residues.
 
   Raises:
-    ParseError: no sequences, or rows of differing length.
+    ParseError: no sequences, a query without residues, characters other
+      than letters, '-' and '.', or rows of differing length.
   """
-  names, rows = _stockholm_rows(text, dots_as_gaps=True)
+  names, rows = _stockholm_rows(text, dots_as_gaps=True, source=source)
   if not rows:
     raise ParseError(f'{source}: no sequences in the Stockholm alignment.')
+  _check_query(rows[0], names[0], source)
   _check_aligned_lengths(rows, names, source)
   query = rows[0]
   keep = [i for i, residue in enumerate(query) if residue != _GAP]
@@ -269,14 +318,17 @@ def stockholm_to_a3m(text: str, source: str = '<string>',
   """Rewrites a Stockholm alignment as A3M (insert-column residues in
   lower case, gaps in insert columns removed), keeping at most
   `max_sequences` rows. Used to hand jackhmmer output to HHsearch."""
-  names, rows = _stockholm_rows(text, dots_as_gaps=True)
+  names, rows = _stockholm_rows(text, dots_as_gaps=True, source=source)
   if not rows:
     raise ParseError(f'{source}: no sequences in the Stockholm alignment.')
   _check_aligned_lengths(rows, names, source)
   query = rows[0]
   lines = []
   for name, row in list(zip(names, rows))[:max_sequences]:
-    a3m = ''.join(r if q != _GAP else r.lower()
+    # Upper case in the query's columns whatever the file's case, as
+    # parse_stockholm reads them; a lower-case letter there would be taken
+    # for an insertion.
+    a3m = ''.join(r.upper() if q != _GAP else r.lower()
                   for r, q in zip(row, query) if q != _GAP or r != _GAP)
     lines.extend([f'>{name}', a3m])
   return '\n'.join(lines) + '\n'
@@ -299,14 +351,19 @@ def _parse_hhr_hit(lines: Sequence[str], source: str) -> TemplateHit:
     index = int(lines[0].split()[1])
   except (IndexError, ValueError):
     raise ParseError(f'{source}: bad HHR hit header {lines[0]!r}.') from None
-  if len(lines) < 3 or not lines[1].startswith('>'):
+  if len(lines) < 3 or not lines[1].startswith('>') or not lines[1][1:].strip():
     raise ParseError(f'{source}: HHR hit {index} has no ">name" line.')
   stats = lines[2]
   aligned_cols = _HHR_ALIGNED_COLS.search(stats)
-  sum_probs = _HHR_SUM_PROBS.search(stats)
   if aligned_cols is None:
     raise ParseError(f'{source}: HHR hit {index} has no Aligned_cols in '
                      f'{stats!r}.')
+  sum_probs = _HHR_SUM_PROBS.search(stats)
+  try:
+    sum_probs = float(sum_probs.group(1)) if sum_probs else None
+  except ValueError:
+    raise ParseError(f'{source}: HHR hit {index}: bad Sum_probs in '
+                     f'{stats!r}.') from None
   query, hit = [], []
   indices_query, indices_hit = [], []
   for line in lines[3:]:
@@ -318,8 +375,11 @@ def _parse_hhr_hit(lines: Sequence[str], source: str) -> TemplateHit:
     try:
       start, segment = int(fields[2]), fields[3]
     except ValueError:
+      start, segment = 0, ''
+    # Residue numbers are 1-based; the segment holds residues and '-' gaps.
+    if start < 1 or set(segment) - _HHR_SEGMENT_CHARS:
       raise ParseError(f'{source}: HHR hit {index}: bad alignment line '
-                       f'{line!r}.') from None
+                       f'{line!r}.')
     if line.startswith('Q '):
       query.append(segment)
       indices_query.extend(_hhr_residue_indices(segment, start - 1))
@@ -333,13 +393,18 @@ def _parse_hhr_hit(lines: Sequence[str], source: str) -> TemplateHit:
   return TemplateHit(
       index=index, name=lines[1][1:].strip(),
       aligned_cols=int(aligned_cols.group(1)),
-      sum_probs=float(sum_probs.group(1)) if sum_probs else None,
+      sum_probs=sum_probs,
       query=query_str, hit_sequence=hit_str,
       indices_query=tuple(indices_query), indices_hit=tuple(indices_hit))
 
 
 def parse_hhr(text: str, source: str = '<string>') -> List[TemplateHit]:
-  """The template hits of an HHsearch .hhr file, in rank order."""
+  """The template hits of an HHsearch .hhr file, in rank order.
+
+  Raises:
+    ParseError: a hit block without its name, statistics or a well-formed
+      alignment (query and template rows of equal length, residues and '-').
+  """
   lines = text.splitlines()
   starts = [i for i, line in enumerate(lines) if line.startswith('No ')]
   ends = starts[1:] + [len(lines)]
@@ -367,7 +432,7 @@ def parse_hmmsearch_stockholm(text: str, query_sequence: str,
   Returns:
     One TemplateHit per row, in output order, with query-length alignments.
   """
-  names, rows = _stockholm_rows(text, dots_as_gaps=False)
+  names, rows = _stockholm_rows(text, dots_as_gaps=False, source=source)
   hits = []
   for index, (name, row) in enumerate(zip(names, rows), start=1):
     match = re.search(r'/(\d+)-(\d+)$', name)

@@ -103,8 +103,7 @@ class DataPipeline:
 
   def _cached(self, path: str, search: Callable[[], str]) -> str:
     if self.use_precomputed_msas and os.path.exists(path):
-      with open(path) as f:
-        return f.read()
+      return parsers.read_text(path)
     output = search()
     with open(path, 'w') as f:
       f.write(output)
@@ -115,10 +114,12 @@ class DataPipeline:
     """Raw features of the single chain in `input_fasta_path`.
 
     Raises:
-      ParseError: the FASTA file does not hold exactly one valid chain.
+      ParseError: the FASTA file does not hold exactly one valid chain, or
+        a search output (reused or new) or template mmCIF does not parse;
+        the message names the file.
     """
-    with open(input_fasta_path) as f:
-      records = parsers.parse_query_fasta(f.read(), input_fasta_path)
+    records = parsers.parse_query_fasta(parsers.read_text(input_fasta_path),
+                                        input_fasta_path)
     if len(records) != 1:
       raise parsers.ParseError(f'{input_fasta_path}: the monomer pipeline takes '
                                f'one sequence, got {len(records)}.')
@@ -153,7 +154,8 @@ class DataPipeline:
       name = f'pdb_hits.{self.template_searcher.output_extension}'
       output = self._cached(out(name), lambda: self.template_searcher.query(
           uniref90_sto, max_sequences=self.uniref_max_hits))
-      hits = self.template_searcher.get_template_hits(output, sequence)
+      hits = self.template_searcher.get_template_hits(output, sequence,
+                                                      out(name))
       features.update(self.template_featurizer.get_templates(
           sequence, hits).features)
     return features

@@ -34,6 +34,12 @@ MIN_REALIGNED_IDENTITY = 0.1
 # Fewer atoms than alanine's five means no usable coordinates.
 MIN_TEMPLATE_ATOMS = 5
 _PDB_ID_CHAIN = re.compile(r'([a-zA-Z\d]{4})_([a-zA-Z0-9.]+)')
+# obsolete.dat's fixed columns: 'OBSLTE', the date, the obsolete id and the
+# first id that replaced it (absent for an entry withdrawn without one).
+_OBSOLETE_RECORD = 'OBSLTE'
+_OBSOLETE_ID = slice(20, 24)
+_REPLACEMENT_ID = slice(29, 33)
+_PDB_ID = re.compile(r'[a-zA-Z\d]{4}')
 
 
 class TemplateError(ValueError):
@@ -54,12 +60,24 @@ class TemplateSearchResult:
 
 
 def read_obsolete_pdbs(path: str) -> Dict[str, str]:
-  """obsolete.dat: obsolete PDB id -> the id that replaced it."""
+  """obsolete.dat: obsolete PDB id -> the id that replaced it.
+
+  Raises:
+    ParseError: naming the file: unreadable, not text, or an OBSLTE line
+      whose ids are not PDB ids.
+  """
   mapping = {}
-  with open(path) as f:
-    for line in f:
-      if line.startswith('OBSLTE') and len(line) > 30:
-        mapping[line[20:24].lower()] = line[29:33].lower()
+  for number, line in enumerate(parsers.read_text(path).splitlines(), 1):
+    if not line.startswith(_OBSOLETE_RECORD):
+      continue
+    obsolete = line[_OBSOLETE_ID]
+    replacement = line[_REPLACEMENT_ID].strip()
+    if not _PDB_ID.fullmatch(obsolete) or (
+        replacement and not _PDB_ID.fullmatch(replacement)):
+      raise parsers.ParseError(f'{path}, line {number}: not an OBSLTE record '
+                               f'(obsolete id, replacement id): {line!r}.')
+    if replacement:
+      mapping[obsolete.lower()] = replacement.lower()
   return mapping
 
 
@@ -162,8 +180,12 @@ def _realign(template_sequence: str, chain_id: str,
   if aligner is None:
     raise TemplateError(f'{mmcif.file_id}_{chain_id}: the hit sequence differs '
                         'from the mmCIF SEQRES and no aligner (kalign) is set.')
-  old, new = parsers.parse_a3m(aligner.align([template_sequence,
-                                              seqres])).sequences[:2]
+  try:
+    old, new = parsers.parse_a3m(aligner.align([template_sequence,
+                                                seqres])).sequences[:2]
+  except parsers.ParseError as e:
+    raise TemplateError(f'{mmcif.file_id}_{chain_id}: the aligner\'s output '
+                        f'does not parse: {e}') from e
   old_to_new, old_index, new_index, same = {}, -1, -1, 0
   for old_residue, new_residue in zip(old, new):
     old_index += old_residue != '-'
@@ -269,6 +291,8 @@ class TemplateFeaturizer:
     self._cache: Dict[str, mmcif_lib.MmcifObject] = {}
 
   def _mmcif(self, pdb_id: str) -> mmcif_lib.MmcifObject:
+    """The parsed entry; a damaged file raises MmcifError (not a
+    TemplateError): the mmCIF folder needs repair, not the hit skipping."""
     if pdb_id not in self._cache:
       if pdb_id not in self._files:
         raise TemplateError(f'no mmCIF file for {pdb_id}.')
@@ -298,6 +322,9 @@ class TemplateFeaturizer:
     Returns:
       The stacked features of at most max_hits templates, and why the other
       hits were dropped.
+
+    Raises:
+      MmcifError: a hit's mmCIF file is damaged (naming it).
     """
     chosen: List[Dict[str, np.ndarray]] = []
     errors, warnings = [], []
@@ -306,7 +333,7 @@ class TemplateFeaturizer:
         break
       try:
         features, warning = self._featurize(hit, query_sequence)
-      except (TemplateError, mmcif_lib.MmcifError, parsers.ParseError) as e:
+      except TemplateError as e:
         errors.append(f'hit {hit.index} ({hit.name.split()[0]}): {e}')
         continue
       chosen.append(features)

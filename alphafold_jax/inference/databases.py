@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from alphafold_jax.data import pipeline as pipeline_lib
 from alphafold_jax.data import templates as templates_lib
@@ -95,6 +95,18 @@ def searches_to_run(paths: DatabasePaths, db_preset: str, msa_dir: str,
     inputs.check_paths({'template_mmcif_dir': paths.template_mmcif_dir},
                        'template structures')
   return needed
+
+
+def reused_outputs(db_preset: str, msa_dir: str, use_precomputed_msas: bool,
+                   use_templates: bool) -> List[str]:
+  """Paths of the search outputs in msa_dir that a target will reuse."""
+  if not use_precomputed_msas:
+    return []
+  names = list(_searches(db_preset))
+  if use_templates:
+    names.append(PDB70_OUTPUT)
+  return [os.path.join(msa_dir, name) for name in names
+          if os.path.exists(os.path.join(msa_dir, name))]
 
 
 def make_data_pipeline(paths: DatabasePaths, db_preset: str, msa_dir: str,

@@ -2,6 +2,7 @@
 
 Each failure raises InputError with a message that names the file or flag
 at fault: an empty or unreadable FASTA, letters that are not amino acids, a
+reused search output that does not parse or belongs to another sequence, a
 missing database or parameter file, a sequence too long for the memory
 available.
 """
@@ -57,6 +58,46 @@ def read_fasta(path: str) -> Tuple[str, str]:
     raise InputError(f'{path}: the monomer pipeline predicts one chain per '
                      f'FASTA file; this one holds {len(records)}.')
   return records[0]
+
+
+def check_search_output(path: str, num_res: int) -> None:
+  """A reused search output (an A3M, Stockholm or HHR file in msas/) parses
+  and belongs to a query of num_res residues.
+
+  A Stockholm file must end with its '//' line (jackhmmer writes it last, so
+  a file without it was cut short). A file cut at a record boundary (an A3M
+  or HHR with fewer hits) cannot be told from a shorter search result.
+
+  Raises:
+    InputError: '<path>: <problem>'.
+  """
+  try:
+    text = parsers.read_text(path)
+    if path.endswith('.hhr'):
+      hits = parsers.parse_hhr(text, path)
+    elif path.endswith('.a3m'):
+      msa = parsers.parse_a3m(text, path)
+    else:
+      msa = parsers.parse_stockholm(text, path)
+  except parsers.ParseError as e:
+    raise InputError(str(e)) from e
+  if path.endswith('.hhr'):
+    for hit in hits:
+      last = max(hit.indices_query, default=-1) + 1
+      if last > num_res:
+        raise InputError(f'{path}: hit {hit.index} aligns query residue '
+                         f'{last}; the FASTA sequence has {num_res} residues '
+                         '(a search of another sequence?).')
+    return
+  if not path.endswith('.a3m') and '//' not in (
+      line.strip() for line in text.splitlines()):
+    raise InputError(f'{path}: no "//" line at the end; the Stockholm file '
+                     'was cut short.')
+  width = len(msa.sequences[0])
+  if width != num_res:
+    raise InputError(f'{path}: the query (first row) has {width} residues; '
+                     f'the FASTA sequence has {num_res} (a search of another '
+                     'sequence?).')
 
 
 def check_fasta_names(paths: Sequence[str]) -> None:

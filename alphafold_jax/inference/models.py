@@ -19,6 +19,7 @@ import ml_collections
 from alphafold_jax.inference import inputs
 from alphafold_jax.model import load_params
 from alphafold_jax.model import model_config
+from alphafold_jax.model import params as params_lib
 
 MODEL_PRESETS = {
     'monomer': tuple(f'model_{i}' for i in range(1, 6)),
@@ -49,8 +50,24 @@ def params_path(data_dir: str, model_name: str) -> str:
   return os.path.join(data_dir, 'params', f'params_{model_name}.npz')
 
 
+def check_params_file(path: str) -> None:
+  """An .npz of parameters is an archive of named arrays (from the array
+  headers alone; the shapes are checked against the model when loaded).
+
+  Raises:
+    InputError: '<path>: <problem>'.
+  """
+  try:
+    params_lib.read_param_shapes(path)
+  except OSError as e:
+    raise inputs.InputError(f'{path}: cannot read: {e.strerror or e}') from e
+  except ValueError as e:
+    raise inputs.InputError(str(e)) from e
+
+
 def check_params_files(data_dir: str, model_names) -> None:
-  """Raises InputError naming every missing released parameter file."""
+  """Raises InputError naming every missing released parameter file, or the
+  first that is not a readable archive of parameters."""
   missing = [params_path(data_dir, n) for n in model_names
              if not os.path.isfile(params_path(data_dir, n))]
   if missing:
@@ -58,18 +75,46 @@ def check_params_files(data_dir: str, model_names) -> None:
         'Missing parameter files (--data_dir must hold params/'
         'params_<model>.npz, the released AlphaFold2 weights): ' +
         ', '.join(missing) + '.')
+  for name in model_names:
+    check_params_file(params_path(data_dir, name))
+
+
+def check_checkpoint(checkpoint: str) -> None:
+  """--checkpoint is an .npz of parameters, or a train/train.py workdir with
+  a saved checkpoint.
+
+  Raises:
+    InputError: naming the checkpoint and what is wrong.
+  """
+  if not os.path.exists(checkpoint):
+    raise inputs.InputError(f'--checkpoint: {checkpoint} does not exist.')
+  if not os.path.isdir(checkpoint):
+    check_params_file(checkpoint)
+    return
+  # Imported here: orbax is needed only for training checkpoints.
+  from alphafold_jax.training import checkpoint as checkpoint_lib  # pylint: disable=g-import-not-at-top
+  if not checkpoint_lib.saved_steps(checkpoint):
+    raise inputs.InputError(
+        f'{checkpoint}: no checkpoint under {checkpoint_lib.CHECKPOINT_DIR}/ '
+        '(train/train.py saves one every checkpoint_every_steps).')
 
 
 def load_released_params(data_dir: str, model_name: str,
                          config: ml_collections.ConfigDict) -> Mapping:
-  return load_params(params_path(data_dir, model_name), config=config)
+  """Raises InputError naming the file when it is damaged or does not fit
+  the model."""
+  try:
+    return load_params(params_path(data_dir, model_name), config=config)
+  except ValueError as e:
+    raise inputs.InputError(str(e)) from e
 
 
 def load_checkpoint_config(checkpoint: str) -> ml_collections.ConfigDict:
   """The training config that a train/train.py workdir saved.
 
   Raises:
-    InputError: `checkpoint` is not a workdir, or has no saved config.
+    InputError: `checkpoint` is not a workdir, or its saved config is
+      missing, does not parse or lacks the model or data section.
   """
   if not os.path.isdir(checkpoint):
     raise inputs.InputError(
@@ -78,12 +123,20 @@ def load_checkpoint_config(checkpoint: str) -> ml_collections.ConfigDict:
   # Imported here: orbax is needed only for training checkpoints.
   from alphafold_jax.training import checkpoint as checkpoint_lib  # pylint: disable=g-import-not-at-top
   try:
-    return checkpoint_lib.load_config(checkpoint)
+    config = checkpoint_lib.load_config(checkpoint)
   except FileNotFoundError as e:
     raise inputs.InputError(
         f'--checkpoint: {checkpoint} has no {checkpoint_lib.CONFIG_FILE} '
         '(saved when training starts); give --checkpoint_config, the '
         'training config it was made with.') from e
+  except ValueError as e:
+    raise inputs.InputError(str(e)) from e
+  missing = [k for k in ('model', 'data') if k not in config]
+  if missing:
+    raise inputs.InputError(
+        f'{os.path.join(checkpoint, checkpoint_lib.CONFIG_FILE)}: the saved '
+        f'config has no {" or ".join(missing)} section.')
+  return config
 
 
 def load_checkpoint_params(checkpoint: str,
@@ -102,8 +155,11 @@ def load_checkpoint_params(checkpoint: str,
     from alphafold_jax.model import params as params_lib  # pylint: disable=g-import-not-at-top
     try:
       params = checkpoint_lib.load_params_from_workdir(checkpoint)
-    except FileNotFoundError as e:
-      raise inputs.InputError(f'--checkpoint: {e}') from e
+    # Orbax reports a missing or damaged file as FileNotFoundError or
+    # ValueError (JSON and tensorstore errors).
+    except (OSError, ValueError) as e:
+      raise inputs.InputError(f'{checkpoint}: cannot restore its latest '
+                              f'checkpoint: {e}') from e
     flat = params_lib.haiku_to_flat(params)
     try:
       params_lib.check_params({k: v.shape for k, v in flat.items()},

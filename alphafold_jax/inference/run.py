@@ -1,19 +1,23 @@
 """A whole run of run_alphafold.py: every input checked, then each target.
 
 `run(options)` checks every input first (FASTA files, sequence lengths
-against memory, parameter files, databases), so that a bad input fails in
-seconds rather than after hours of searches; then it loads the models once
-and predicts each FASTA file in turn.
+against memory, parameter files or checkpoint, databases, template inputs,
+and each reused search output, parsed), so that a bad input fails in
+seconds rather than after hours of searches or after loading the weights;
+then it loads the models once and predicts each FASTA file in turn.
 """
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import os
 from typing import Any, Dict, Optional, Sequence
 
 import ml_collections
 
+from alphafold_jax.data import parsers
+from alphafold_jax.data import templates as templates_lib
 from alphafold_jax.inference import databases as databases_lib
 from alphafold_jax.inference import inputs
 from alphafold_jax.inference import models
@@ -109,9 +113,7 @@ def check_inputs(options: RunOptions) -> tuple:
                           available)
 
   if options.checkpoint:
-    if not os.path.exists(options.checkpoint):
-      raise inputs.InputError(f'--checkpoint: {options.checkpoint} does not '
-                              'exist.')
+    models.check_checkpoint(options.checkpoint)
   else:
     if not options.data_dir:
       raise inputs.InputError('--data_dir is not set (it holds params/'
@@ -119,15 +121,41 @@ def check_inputs(options: RunOptions) -> tuple:
     models.check_params_files(options.data_dir, configs)
 
   use_templates = any(c.data.common.use_templates for c in configs.values())
-  if use_templates and not options.max_template_date:
+  if use_templates:
+    _check_template_inputs(options)
+  for target in targets:
+    msa_dir = os.path.join(options.output_dir, target.name, 'msas')
+    databases_lib.searches_to_run(
+        options.databases, options.db_preset, msa_dir,
+        options.use_precomputed_msas, use_templates)
+    for path in databases_lib.reused_outputs(
+        options.db_preset, msa_dir, options.use_precomputed_msas,
+        use_templates):
+      inputs.check_search_output(path, len(target.sequence))
+  return targets, configs
+
+
+def _check_template_inputs(options: RunOptions) -> None:
+  """--max_template_date is a date; obsolete.dat, when given, parses (the
+  mmCIF folder's existence is checked with the databases; each mmCIF file
+  is checked when a hit reads it)."""
+  if not options.max_template_date:
     raise inputs.InputError('--max_template_date is not set; the models of '
                             f'{options.model_preset} use templates.')
-  for target in targets:
-    databases_lib.searches_to_run(
-        options.databases, options.db_preset,
-        os.path.join(options.output_dir, target.name, 'msas'),
-        options.use_precomputed_msas, use_templates)
-  return targets, configs
+  try:
+    datetime.date.fromisoformat(options.max_template_date)
+  except ValueError:
+    raise inputs.InputError(f'--max_template_date={options.max_template_date}'
+                            ' is not a date (YYYY-MM-DD).') from None
+  mmcif_dir = options.databases.template_mmcif_dir
+  if mmcif_dir and os.path.exists(mmcif_dir) and not os.path.isdir(mmcif_dir):
+    raise inputs.InputError(f'--template_mmcif_dir: {mmcif_dir} is not a '
+                            'folder.')
+  if options.databases.obsolete_pdbs_path:
+    try:
+      templates_lib.read_obsolete_pdbs(options.databases.obsolete_pdbs_path)
+    except parsers.ParseError as e:
+      raise inputs.InputError(str(e)) from e
 
 
 def run(options: RunOptions) -> Dict[str, Any]:
@@ -163,9 +191,14 @@ def run(options: RunOptions) -> Dict[str, Any]:
         os.path.join(options.output_dir, target.name, 'msas'),
         options.use_precomputed_msas, use_templates,
         options.max_template_date)
-    results[target.name] = predict.predict_structure(
-        target.fasta_path, target.name, options.output_dir, data_pipeline,
-        runners, relaxer, models_to_relax=options.models_to_relax,
-        random_seed=options.random_seed, benchmark=options.benchmark,
-        save_embeddings=options.save_embeddings)
+    try:
+      results[target.name] = predict.predict_structure(
+          target.fasta_path, target.name, options.output_dir, data_pipeline,
+          runners, relaxer, models_to_relax=options.models_to_relax,
+          random_seed=options.random_seed, benchmark=options.benchmark,
+          save_embeddings=options.save_embeddings)
+    # A file that the features read and that could not be checked before
+    # (a new search's output, a hit's template mmCIF): its message names it.
+    except parsers.ParseError as e:
+      raise inputs.InputError(str(e)) from e
   return results

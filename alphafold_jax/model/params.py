@@ -4,6 +4,8 @@ The released `params_model_*.npz` files hold one array per parameter under
 the key '<module path>//<param name>'; Haiku wants {module path: {name: array}}.
 """
 import pathlib
+import zipfile
+import zlib
 from typing import Mapping, Optional
 
 import haiku as hk
@@ -100,6 +102,44 @@ def check_params(flat_shapes: Mapping[str, tuple], expected: Mapping[str, tuple]
   if problems:
     raise ValueError(f'{source}: parameters do not fit the model; ' +
                      '; '.join(problems))
+
+
+def _npy_shape(f) -> tuple:
+  version = np.lib.format.read_magic(f)
+  header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+            else np.lib.format.read_array_header_2_0)
+  return tuple(header(f)[0])
+
+
+def read_param_shapes(path) -> dict:
+  """{'<module path>//<name>': shape} of a released-format .npz, read from
+  the array headers alone (the file's check before a run loads it).
+
+  Raises:
+    FileNotFoundError: no such file.
+    ValueError: naming the file: not an .npz archive (e.g. cut short), an
+      entry that is not an array, or a key that is not '<module path>//<name>'.
+  """
+  path = pathlib.Path(path)
+  shapes = {}
+  try:
+    with zipfile.ZipFile(path) as archive:
+      for member in archive.infolist():
+        with archive.open(member) as f:
+          shapes[member.filename.removesuffix('.npy')] = _npy_shape(f)
+  except FileNotFoundError:
+    raise
+  # A damaged archive: zipfile, zlib and numpy's header reader (ValueError)
+  # each have their own error types.
+  except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
+    raise ValueError(f'{path}: not a readable parameter file ({e}).') from e
+  if not shapes:
+    raise ValueError(f'{path}: holds no parameters.')
+  bad = sorted(k for k in shapes if '//' not in k)
+  if bad:
+    raise ValueError(f'{path}: entry {bad[0]!r} is not named '
+                     '"<module path>//<name>".')
+  return shapes
 
 
 def _preset_from_filename(path: pathlib.Path) -> Optional[str]:

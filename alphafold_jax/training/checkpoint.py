@@ -128,12 +128,32 @@ def save_config(workdir, config: ml_collections.ConfigDict) -> None:
                       '\n').encode())
 
 
+def saved_steps(workdir) -> list:
+  """The steps saved under workdir/checkpoints, from the folder names alone
+  (a write still in progress has a temporary name)."""
+  directory = pathlib.Path(workdir) / CHECKPOINT_DIR
+  if not directory.is_dir():
+    return []
+  return sorted(int(p.name) for p in directory.iterdir()
+                if p.is_dir() and p.name.isdigit())
+
+
 def load_config(workdir) -> ml_collections.ConfigDict:
   """The training config saved in a workdir by `save_config` (tuples come
   back as lists).
 
   Raises:
     FileNotFoundError: the workdir has no config.json.
+    ValueError: naming the file: config.json is not a JSON object (e.g.
+      cut short).
   """
-  with open(pathlib.Path(workdir) / CONFIG_FILE) as f:
-    return ml_collections.ConfigDict(json.load(f))
+  path = pathlib.Path(workdir) / CONFIG_FILE
+  with open(path, 'rb') as f:
+    data = f.read()
+  try:
+    config = json.loads(data.decode('utf-8'))
+  except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    raise ValueError(f'{path}: not a JSON config: {e}') from e
+  if not isinstance(config, dict):
+    raise ValueError(f'{path}: not a training config (a JSON object).')
+  return ml_collections.ConfigDict(config)

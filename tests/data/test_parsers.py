@@ -1,9 +1,18 @@
 """Parsers of FASTA, A3M, Stockholm and HHR text."""
+import functools
+import pathlib
+
+import hypothesis
 import numpy as np
 import pytest
 
 from alphafold_jax.data import msa as msa_lib
 from alphafold_jax.data import parsers
+from alphafold_jax.data import templates
+from tests import damaged_files
+
+TESTDATA = pathlib.Path(__file__).parent / 'testdata'
+FIXTURES = pathlib.Path(__file__).parents[1] / 'fixtures'
 
 STOCKHOLM = """# STOCKHOLM 1.0
 
@@ -139,6 +148,124 @@ def test_msa_features_deduplicate_across_alignments():
   np.testing.assert_array_equal(features['num_alignments'], [3] * 4)
   with pytest.raises(ValueError, match='columns'):
     msa_lib.make_msa_features([first, parsers.parse_a3m('>q\nMK\n')])
+  # The parsers reject such a row; an Msa built by hand reaches the check.
+  starred = parsers.Msa(('MKLV', 'MK*V'), ((0,) * 4,) * 2, ('q', 's'))
   with pytest.raises(ValueError, match="MSA 1 .*'\\*'"):
-    msa_lib.make_msa_features(
-        [first, parsers.parse_a3m('>q\nMKLV\n>s\nMK*V\n')])
+    msa_lib.make_msa_features([first, starred])
+
+
+# Damaged copies of real search outputs: each parses into something the
+# features can use, or raises ParseError naming the file; never anything else.
+_GOLDEN_A3M = FIXTURES / 'golden' / 'small' / 'msa.a3m'
+# jackhmmer (pyhmmer) of the golden query against its homologues and the
+# decoys of testdata/pdb_chains.fasta; HHsearch of a BPTI mutant against
+# BPTI and the decoys (see testdata/README.md).
+_STOCKHOLM = TESTDATA / 'small_uniref90_hits.sto'
+_HHR = TESTDATA / '5pti_mutant_pdb_hits.hhr'
+_HHR_QUERY = TESTDATA / '5pti_mutant.fasta'
+_FASTA = TESTDATA / '5pti_mutant.fasta'
+
+
+@functools.lru_cache(maxsize=None)
+def _template_featurizer():
+  """Over testdata/mmcif (5PTI, 1YJP); no aligner, so a hit whose sequence
+  is not its entry's SEQRES is skipped."""
+  return templates.TemplateFeaturizer(str(TESTDATA / 'mmcif'), '2100-01-01')
+
+
+def _parse_or_parse_error(data, source, parse):
+  """parse(text) of the damaged bytes, or None after a ParseError that
+  names `source`."""
+  try:
+    return parse(parsers.decode_text(data, source))
+  except parsers.ParseError as e:
+    assert source in str(e)
+    return None
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(_GOLDEN_A3M.read_bytes()))
+def test_damaged_a3m_parses_or_raises_parse_error(data):
+  msa = _parse_or_parse_error(
+      data, 'msas/bfd_uniclust_hits.a3m',
+      lambda text: parsers.parse_a3m(text, 'msas/bfd_uniclust_hits.a3m'))
+  if msa is not None:
+    features = msa_lib.make_msa_features([msa])
+    assert features['msa'].shape == features['deletion_matrix_int'].shape
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(_STOCKHOLM.read_bytes()))
+def test_damaged_stockholm_parses_or_raises_parse_error(data):
+  source = 'msas/uniref90_hits.sto'
+  msa = _parse_or_parse_error(
+      data, source, lambda text: parsers.parse_stockholm(text, source))
+  if msa is not None:
+    features = msa_lib.make_msa_features([msa])
+    assert features['msa'].shape == features['deletion_matrix_int'].shape
+    # The same text handed to HHsearch.
+    a3m = parsers.stockholm_to_a3m(parsers.decode_text(data), source)
+    assert parsers.parse_a3m(a3m) == msa
+
+
+def test_real_stockholm_and_hhr_parse():
+  """The undamaged fixtures of the fuzz tests parse (so a ParseError there
+  is the damage's)."""
+  msa = parsers.parse_stockholm(_STOCKHOLM.read_text())
+  assert len(msa) > 10 and len(set(map(len, msa.sequences))) == 1
+  (_, query), = parsers.parse_query_fasta(_HHR_QUERY.read_text())
+  hits = parsers.parse_hhr(_HHR.read_text())
+  assert len(hits) == 10 and hits[0].name == '5PTI_A'
+  assert hits[0].query.replace('-', '') == query
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(_HHR.read_bytes()))
+def test_damaged_hhr_parses_or_raises_parse_error(data):
+  source = 'msas/pdb_hits.hhr'
+  hits = _parse_or_parse_error(
+      data, source, lambda text: parsers.parse_hhr(text, source))
+  if hits is not None:
+    (_, query), = parsers.parse_query_fasta(_HHR_QUERY.read_text())
+    for hit in hits:
+      assert len(hit.query) == len(hit.hit_sequence) == len(
+          hit.indices_query) == len(hit.indices_hit)
+    # The template features take whatever parsed: a bad hit is skipped.
+    result = _template_featurizer().get_templates(query, hits)
+    assert len(result.features['template_aatype']) <= 1
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(_FASTA.read_bytes()))
+def test_damaged_query_fasta_parses_or_raises_parse_error(data):
+  records = _parse_or_parse_error(
+      data, 'q.fasta', lambda text: parsers.parse_query_fasta(text, 'q.fasta'))
+  if records is not None:
+    for _, sequence in records:
+      assert sequence and sequence.isupper()
+
+
+# The project's hmmsearch (pyhmmer) of the BPTI mutant against BPTI's SEQRES
+# and the decoys (see testdata/README.md).
+_HMMSEARCH = TESTDATA / '5pti_mutant_pdb_hits.sto'
+
+
+def test_real_hmmsearch_output_parses():
+  (_, query), = parsers.parse_query_fasta(_HHR_QUERY.read_text())
+  hits = parsers.parse_hmmsearch_stockholm(_HMMSEARCH.read_text(), query)
+  assert hits[0].name == '5pti_A' and len(hits) == 6
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(_HMMSEARCH.read_bytes()))
+def test_damaged_hmmsearch_output_parses_or_raises_parse_error(data):
+  source = 'msas/pdb_hits.sto'
+  (_, query), = parsers.parse_query_fasta(_HHR_QUERY.read_text())
+  hits = _parse_or_parse_error(
+      data, source,
+      lambda text: parsers.parse_hmmsearch_stockholm(text, query, source))
+  if hits is not None:
+    for hit in hits:
+      assert len(hit.indices_hit) == len(query)
+    result = _template_featurizer().get_templates(query, hits)
+    assert len(result.features['template_aatype']) <= len(hits)

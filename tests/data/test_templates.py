@@ -1,8 +1,11 @@
 """Template search and features: hmmsearch hits and HHR hits -> mmCIF ->
 features, with the reference's filters."""
 import gzip
+import os
 import pathlib
+import tempfile
 
+import hypothesis
 import numpy as np
 import pytest
 from Bio import Align
@@ -12,6 +15,7 @@ from alphafold_jax.data import mmcif as mmcif_lib
 from alphafold_jax.data import parsers
 from alphafold_jax.data import templates
 from alphafold_jax.data.tools import hmmsearch
+from tests import damaged_files
 
 TESTDATA = pathlib.Path(__file__).parent / 'testdata'
 MMCIF_DIR = str(TESTDATA / 'mmcif')
@@ -197,3 +201,71 @@ def test_hmmsearch_hit_with_insertion_maps_around_it(bpti):
   np.testing.assert_array_equal(
       result.features['template_all_atom_positions'][0],
       np.concatenate([positions[:20], positions[21:]]))
+
+
+OBSOLETE = TESTDATA / 'obsolete.dat'
+
+
+def test_read_obsolete_pdbs():
+  assert templates.read_obsolete_pdbs(str(OBSOLETE)) == {
+      '116l': '216l', '2h33': '2jm5', '1yjq': '1yjp', '3a4x': '3a4r'}
+
+
+def test_damaged_obsolete_pdbs_is_named(tmp_path):
+  path = tmp_path / 'obsolete.dat'
+  text = OBSOLETE.read_text()
+  path.write_text(text[:text.index('2JM5') + 2])
+  with pytest.raises(parsers.ParseError,
+                     match=f'{path}, line 4: not an OBSLTE record'):
+    templates.read_obsolete_pdbs(str(path))
+  path.write_bytes(b'OBSLTE    31-JUL-94 \xff16L     216L\n')
+  with pytest.raises(parsers.ParseError, match=f'{path}: not UTF-8'):
+    templates.read_obsolete_pdbs(str(path))
+  with pytest.raises(parsers.ParseError, match='cannot read'):
+    templates.read_obsolete_pdbs(str(tmp_path / 'absent.dat'))
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(damaged_files.damaged_copies(OBSOLETE.read_bytes()))
+def test_damaged_obsolete_pdbs_reads_or_raises_parse_error(data):
+  with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, 'obsolete.dat')
+    with open(path, 'wb') as f:
+      f.write(data)
+    try:
+      mapping = templates.read_obsolete_pdbs(path)
+    except parsers.ParseError as e:
+      assert path in str(e)
+      return
+  assert all(len(k) == len(v) == 4 for k, v in mapping.items())
+
+
+def _bpti_hhr_hit(bpti):
+  """A query and its HHR hit on 5PTI_A that passes the hit filters."""
+  seqres = bpti.chain_to_seqres['A']
+  query = 'MKV' + _mutate(seqres[10:40], {2, 12})
+  hhr = f"""No 1
+>5PTI_A BPTI
+Probab=99.0  E-value=1e-10  Score=50  Aligned_cols=30  Identities=90%  Similarity=1  Sum_probs=28.5  Template_Neff=1
+
+Q query            4 {query[3:33]}   33 (33)
+T 5PTI_A          11 {seqres[10:40]}   40 (58)
+"""
+  return query, parsers.parse_hhr(hhr)
+
+
+def test_damaged_template_mmcif_stops_the_features(bpti, tmp_path):
+  """A hit's mmCIF that does not read is the mmCIF folder's fault, named;
+  a hit without an mmCIF is skipped."""
+  query, hits = _bpti_hhr_hit(bpti)
+  cif = tmp_path / '5pti.cif.gz'
+  cif.write_bytes((TESTDATA / 'mmcif' / '5PTI.cif.gz').read_bytes()[:5000])
+  featurizer = templates.TemplateFeaturizer(str(tmp_path), '2020-01-01')
+  with pytest.raises(mmcif_lib.MmcifError,
+                     match=f'{cif}: not a readable gzip file'):
+    featurizer.get_templates(query, hits)
+  cif.unlink()
+  featurizer = templates.TemplateFeaturizer(str(tmp_path), '2020-01-01')
+  result = featurizer.get_templates(query, hits)
+  assert result.features['template_aatype'].shape[0] == 0
+  assert 'no mmCIF file for 5pti' in result.errors[0]

@@ -1,12 +1,16 @@
 """Each bad input fails with a clear error before any heavy work."""
 import os
 
+import numpy as np
 import pytest
 
+from alphafold_jax.data import mmcif as mmcif_lib
 from alphafold_jax.inference import databases
 from alphafold_jax.inference import inputs
+from alphafold_jax.inference import models
 from alphafold_jax.inference import run
 from alphafold_jax.training import checkpoint as checkpoint_lib
+from tests.inference.conftest import DEMO_A3M
 from tests.inference.conftest import DEMO_FASTA
 from tests.inference.conftest import MINI_DATABASE
 from tests.inference.conftest import copy_precomputed_bfd
@@ -39,12 +43,14 @@ def _options(tmp_path, fasta_paths, **overrides):
 
 
 def _with_params(tmp_path):
-  """An empty params folder with every preset file present (the checks only
-  look for the files)."""
+  """A params folder with every preset file present, each a one-array
+  archive in the released format (the checks read the archive and its
+  array headers; the shapes are checked when a model loads them)."""
   params = tmp_path / 'data' / 'params'
   params.mkdir(parents=True)
   for i in range(1, 6):
-    (params / f'params_model_{i}_ptm.npz').write_bytes(b'')
+    np.savez(params / f'params_model_{i}_ptm.npz',
+             **{'alphafold/linear//weights': np.zeros((2, 3), np.float32)})
   return tmp_path
 
 
@@ -111,6 +117,8 @@ def test_missing_checkpoint(tmp_path, tiny_config):
 def test_checkpoint_workdir_brings_its_config(tmp_path, tiny_config):
   workdir = tmp_path / 'run'
   checkpoint_lib.save_config(workdir, tiny_config)
+  # A saved step (the checks only look for its folder).
+  (workdir / checkpoint_lib.CHECKPOINT_DIR / '10').mkdir(parents=True)
   _, configs = run.check_inputs(_options(tmp_path, [DEMO_FASTA],
                                          checkpoint=str(workdir)))
   assert list(configs) == ['model_checkpoint']
@@ -175,3 +183,150 @@ def test_checks_come_before_any_output(tmp_path):
   with pytest.raises(inputs.InputError):
     run.run(_options(tmp_path, [path]))
   assert not (tmp_path / 'query').exists()
+
+
+# Reused search outputs: each is parsed before any model is loaded, and a
+# damaged one is named with its problem.
+TESTDATA = DEMO_FASTA.parents[1] / 'tests' / 'data' / 'testdata'
+# jackhmmer's alignment for the demo chain's sequence (testdata/README.md).
+DEMO_STOCKHOLM = TESTDATA / 'small_uniref90_hits.sto'
+
+
+def _precomputed(tmp_path, name, data, fasta=DEMO_FASTA, **overrides):
+  """check_inputs of a run reusing msas/<name> (bytes `data`) of `fasta`'s
+  target; returns the file's path and the callable."""
+  _with_params(tmp_path)
+  msa_dir = tmp_path / fasta.stem / 'msas'
+  msa_dir.mkdir(parents=True)
+  path = msa_dir / name
+  path.write_bytes(data)
+  values = dict(db_preset='full_dbs', use_precomputed_msas=True)
+  values.update(overrides)
+  options = _options(tmp_path, [fasta], **values)
+  return path, lambda: run.check_inputs(options)
+
+
+def test_reused_outputs_that_parse_pass(tmp_path):
+  _, check = _precomputed(tmp_path, databases.BFD_OUTPUT,
+                          DEMO_A3M.read_bytes())
+  (tmp_path / '2rbg_A' / 'msas' / databases.UNIREF90_OUTPUT).write_bytes(
+      DEMO_STOCKHOLM.read_bytes())
+  check()
+
+
+def test_truncated_precomputed_alignment_is_named(tmp_path):
+  """The issue's case: a row of bfd_uniclust_hits.a3m cut short."""
+  text = DEMO_A3M.read_bytes()
+  cut = text.index(b'\n', text.index(b'>hom3')) + 30
+  path, check = _precomputed(tmp_path, databases.BFD_OUTPUT, text[:cut])
+  with pytest.raises(inputs.InputError,
+                     match=f"{path}: row 'hom3.*' has 28 aligned columns, "
+                           'the query has 96'):
+    check()
+
+
+def test_precomputed_alignment_of_another_sequence_is_named(tmp_path):
+  path, check = _precomputed(tmp_path, databases.BFD_OUTPUT,
+                             DEMO_A3M.read_bytes(),
+                             fasta=TESTDATA / '5pti_mutant.fasta')
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}: the query .* has 96 residues; the FASTA '
+                           'sequence has 58'):
+    check()
+
+
+def test_stockholm_without_its_end_is_named(tmp_path):
+  text = DEMO_STOCKHOLM.read_bytes()
+  path, check = _precomputed(tmp_path, databases.MGNIFY_OUTPUT,
+                             text[:text.rindex(b'//')],
+                             db_preset='reduced_dbs')
+  with pytest.raises(inputs.InputError, match=f'{path}: no "//" line'):
+    check()
+
+
+def test_binary_precomputed_output_is_named(tmp_path):
+  path, check = _precomputed(tmp_path, databases.UNIREF90_OUTPUT,
+                             b'# STOCKHOLM 1.0\n\x89PNG\x00\xff\n',
+                             db_preset='reduced_dbs')
+  with pytest.raises(inputs.InputError, match=f'{path}: not UTF-8 text'):
+    check()
+
+
+def test_damaged_template_hits_are_named(tmp_path):
+  hhr = (TESTDATA / '5pti_mutant_pdb_hits.hhr').read_text()
+  damaged = hhr.replace('Q query             1 RPDF', 'Q query             x RPDF')
+  assert damaged != hhr
+  path, check = _precomputed(tmp_path, databases.PDB70_OUTPUT,
+                             damaged.encode(),
+                             fasta=TESTDATA / '5pti_mutant.fasta',
+                             db_preset='reduced_dbs')
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}: HHR hit 1: bad alignment line'):
+    check()
+
+
+def test_damaged_obsolete_pdbs_is_named(tmp_path):
+  _with_params(tmp_path)
+  path = tmp_path / 'obsolete.dat'
+  path.write_text('OBSLTE    31-JUL-94 116L     2\n')
+  options = _options(tmp_path, [DEMO_FASTA], databases=_databases(
+      tmp_path, obsolete_pdbs_path=str(path)))
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}, line 1: not an OBSLTE record'):
+    run.check_inputs(options)
+
+
+def test_template_date_and_folder(tmp_path):
+  _with_params(tmp_path)
+  with pytest.raises(inputs.InputError, match='--max_template_date=14/05/2020'):
+    run.check_inputs(_options(tmp_path, [DEMO_FASTA],
+                              max_template_date='14/05/2020'))
+  options = _options(tmp_path, [DEMO_FASTA], databases=_databases(
+      tmp_path, template_mmcif_dir=str(DEMO_FASTA)))
+  with pytest.raises(inputs.InputError, match='is not a folder'):
+    run.check_inputs(options)
+
+
+def test_damaged_params_file_is_named(tmp_path):
+  _with_params(tmp_path)
+  path = tmp_path / 'data' / 'params' / 'params_model_3_ptm.npz'
+  path.write_bytes(path.read_bytes()[:100])
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}: not a readable parameter file'):
+    run.check_inputs(_options(tmp_path, [DEMO_FASTA]))
+
+
+def test_damaged_checkpoint_npz_is_named(tmp_path, tiny_config):
+  path = tmp_path / 'tiny.npz'
+  path.write_bytes(b'PK\x03\x04 cut short')
+  options = _options(tmp_path, [DEMO_FASTA], checkpoint=str(path),
+                     checkpoint_config=tiny_config)
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}: not a readable parameter file'):
+    run.check_inputs(options)
+
+
+def test_a_file_that_fails_after_the_checks_is_an_input_error(
+    tmp_path, tiny_config, monkeypatch):
+  """A file read only while the features are made (a new search's output,
+  a hit's template mmCIF) raises ParseError naming it; the run turns it
+  into an InputError (one line in run_alphafold.py), before any model runs."""
+  path = tmp_path / 'tiny.npz'
+  np.savez(path, **{'alphafold/linear//weights': np.zeros((2,))})
+  damaged = tmp_path / 'mmcif' / '1abc.cif.gz'
+
+  class DamagedTemplatePipeline:
+
+    def process(self, fasta_path, msa_dir):
+      raise mmcif_lib.MmcifError(f'{damaged}: not a readable gzip file')
+
+  monkeypatch.setattr(models, 'load_checkpoint_params',
+                      lambda checkpoint, config: {})
+  monkeypatch.setattr(databases, 'make_data_pipeline',
+                      lambda *args: DamagedTemplatePipeline())
+  options = _options(tmp_path, [DEMO_FASTA], checkpoint=str(path),
+                     checkpoint_config=tiny_config, models_to_relax='none')
+  with pytest.raises(inputs.InputError,
+                     match=f'{damaged}: not a readable gzip file'):
+    run.run(options)
+  assert not (tmp_path / '2rbg_A' / 'result_model_checkpoint.pkl').exists()

@@ -1,4 +1,9 @@
 """Where a run's parameters come from: released files or our checkpoints."""
+import io
+import os
+import tempfile
+
+import hypothesis
 import numpy as np
 import pytest
 
@@ -6,6 +11,7 @@ from alphafold_jax.inference import inputs
 from alphafold_jax.inference import models
 from alphafold_jax.model import load_params
 from alphafold_jax.training import checkpoint as checkpoint_lib
+from tests import damaged_files
 from tests.inference import tiny_model
 
 
@@ -68,3 +74,97 @@ def test_checkpoint_config_is_needed_without_a_saved_one(tmp_path,
   for checkpoint in (tiny_params_path, tmp_path):
     with pytest.raises(inputs.InputError, match='--checkpoint_config'):
       models.load_checkpoint_config(str(checkpoint))
+
+
+def _released_format_npz(path):
+  """A small archive in the released format: '<module path>//<name>'."""
+  np.savez(path, **{'alphafold/linear//weights': np.ones((4, 3), np.float32),
+                    'alphafold/linear//bias': np.zeros((3,), np.float32)})
+  return path
+
+
+def test_damaged_parameter_files_are_named(tmp_path):
+  good = _released_format_npz(tmp_path / 'good.npz')
+  models.check_params_file(str(good))
+  truncated = tmp_path / 'params_model_1.npz'
+  truncated.write_bytes(good.read_bytes()[:200])
+  keys = tmp_path / 'keys.npz'
+  np.savez(keys, weights=np.ones(2))
+  for path, problem in ((truncated, 'not a readable parameter file'),
+                        (keys, 'is not named "<module path>//<name>"'),
+                        (tmp_path / 'absent.npz', 'No such file')):
+    with pytest.raises(inputs.InputError, match=f'{path}.*{problem}'):
+      models.check_params_file(str(path))
+
+
+def test_damaged_released_parameters_fail_to_load_with_their_name(
+    tmp_path, tiny_config):
+  data_dir = tmp_path / 'data'
+  (data_dir / 'params').mkdir(parents=True)
+  path = models.params_path(str(data_dir), 'model_1')
+  # The archive reads, but its arrays are not the model's.
+  _released_format_npz(path)
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}: parameters do not fit the model'):
+    models.load_released_params(str(data_dir), 'model_1', tiny_config)
+
+
+@damaged_files.FUZZ_SETTINGS
+@hypothesis.given(data=damaged_files.damaged_copies(
+    _released_format_npz(io.BytesIO()).getvalue()))
+def test_damaged_npz_is_rejected_or_loads(data):
+  """A damaged archive fails the check before the run, or fails to load
+  with the file's name (a changed array byte is only found by the CRC when
+  the array is read), or loads."""
+  with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, 'params_damaged.npz')
+    with open(path, 'wb') as f:
+      f.write(data)
+    try:
+      models.check_params_file(path)
+    except inputs.InputError as e:
+      assert path in str(e)
+      return
+    try:
+      load_params(path)
+    except ValueError as e:
+      assert path in str(e)
+
+
+def _workdir_with_checkpoint(workdir):
+  params = {'alphafold/linear': {'weights': np.ones((4, 3), np.float32)}}
+  checkpointer = checkpoint_lib.Checkpointer(workdir)
+  checkpointer.save(5, {'params': params, 'ema_params': params},
+                    {'position': 5})
+  checkpointer.close()
+  return workdir
+
+
+def test_workdir_checks_name_the_workdir(tmp_path):
+  with pytest.raises(inputs.InputError, match=f'{tmp_path}: no checkpoint'):
+    models.check_checkpoint(str(tmp_path))
+  models.check_checkpoint(str(_workdir_with_checkpoint(tmp_path)))
+  with pytest.raises(inputs.InputError, match='does not exist'):
+    models.check_checkpoint(str(tmp_path / 'absent'))
+
+
+def test_damaged_checkpoint_fails_to_load_with_its_name(tmp_path, tiny_config):
+  workdir = _workdir_with_checkpoint(tmp_path)
+  metadata = workdir / 'checkpoints' / '5' / 'state' / '_METADATA'
+  metadata.write_bytes(metadata.read_bytes()[:40])
+  with pytest.raises(inputs.InputError,
+                     match=f'{workdir}: cannot restore its latest checkpoint'):
+    models.load_checkpoint_params(str(workdir), tiny_config)
+
+
+def test_damaged_saved_config_is_named(tmp_path, tiny_config):
+  checkpoint_lib.save_config(tmp_path, tiny_config)
+  path = tmp_path / checkpoint_lib.CONFIG_FILE
+  text = path.read_text()
+  path.write_text(text[:len(text) // 2])
+  with pytest.raises(inputs.InputError, match=f'{path}: not a JSON config'):
+    models.load_checkpoint_config(str(tmp_path))
+  path.write_text('{"train": {}}')
+  with pytest.raises(inputs.InputError,
+                     match=f'{path}: the saved config has no model or data'):
+    models.load_checkpoint_config(str(tmp_path))

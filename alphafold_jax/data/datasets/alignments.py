@@ -38,11 +38,6 @@ class AlignmentError(ValueError):
   """Missing, malformed or mismatched alignments."""
 
 
-def _read(path: str) -> str:
-  with open(path) as f:
-    return f.read()
-
-
 def read_msas(folder: str, max_uniref_hits: int = msa_lib.UNIREF_MAX_HITS,
               max_mgnify_hits: int = msa_lib.MGNIFY_MAX_HITS
               ) -> List[parsers.Msa]:
@@ -65,8 +60,8 @@ def read_msas(folder: str, max_uniref_hits: int = msa_lib.UNIREF_MAX_HITS,
     if not os.path.exists(path):
       continue
     try:
-      msa = parse(_read(path), path)
-    except (parsers.ParseError, ValueError, UnicodeDecodeError) as e:
+      msa = parse(parsers.read_text(path), path)
+    except parsers.ParseError as e:
       raise AlignmentError(f'malformed {name}: {e}') from e
     msas.append(msa.truncate(max_hits) if max_hits else msa)
   if not msas:
@@ -107,14 +102,19 @@ def template_features(folder: str, sequence: str,
     template_aatype [N_templ, N_res, 22], template_all_atom_positions
     [N_templ, N_res, 37, 3], template_all_atom_masks [N_templ, N_res, 37],
     template_sum_probs [N_templ, 1].
+
+  Raises:
+    AlignmentError: a malformed hhr file or a damaged template mmCIF.
   """
   path = os.path.join(folder, PDB70)
   if featurizer is None or not os.path.exists(path):
     features = templates_lib.empty_template_features(len(sequence))
   else:
+    # Also a damaged template mmCIF (an MmcifError, a ParseError): the
+    # chain is skipped, and the build report names the file.
     try:
-      hits = parsers.parse_hhr(_read(path), path)
-    except (parsers.ParseError, ValueError) as e:
-      raise AlignmentError(f'malformed {PDB70}: {e}') from e
-    features = featurizer.get_templates(sequence, hits).features
+      hits = parsers.parse_hhr(parsers.read_text(path), path)
+      features = featurizer.get_templates(sequence, hits).features
+    except parsers.ParseError as e:
+      raise AlignmentError(f'malformed {PDB70} or its templates: {e}') from e
   return {k: np.asarray(features[k], np.float32) for k in TEMPLATE_KEYS}

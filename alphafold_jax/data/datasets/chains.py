@@ -89,7 +89,7 @@ def read_mmcif_chains(path: str) -> List[ChainOrSkipped]:
   pdb_id = _stem(source).lower()
   try:
     entry = mmcif_lib.read(path, pdb_id)
-  except Exception as e:  # Unreadable files raise many types (gzip, parser).
+  except mmcif_lib.MmcifError as e:
     return [Skipped(pdb_id, source, f'unreadable mmCIF: {e}')]
   header = entry.header
   results: List[ChainOrSkipped] = []

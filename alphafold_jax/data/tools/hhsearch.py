@@ -49,7 +49,8 @@ class HHSearch:
         return f.read()
 
   @staticmethod
-  def get_template_hits(output: str, query_sequence: str
+  def get_template_hits(output: str, query_sequence: str,
+                        source: str = '<string>'
                         ) -> List[parsers.TemplateHit]:
     del query_sequence  # HHR hits carry their own query alignment.
-    return parsers.parse_hhr(output)
+    return parsers.parse_hhr(output, source)

@@ -96,9 +96,10 @@ class Hmmsearch:
     return stream.getvalue().decode()
 
   @staticmethod
-  def get_template_hits(output: str, query_sequence: str
+  def get_template_hits(output: str, query_sequence: str,
+                        source: str = '<string>'
                         ) -> List[parsers.TemplateHit]:
-    return parsers.parse_hmmsearch_stockholm(output, query_sequence)
+    return parsers.parse_hmmsearch_stockholm(output, query_sequence, source)
 
 
 class HmmsearchBinary(Hmmsearch):
