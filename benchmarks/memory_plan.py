@@ -11,6 +11,10 @@ Prints one JSON line per length with `num_res`, `devices`, `temp_bytes`
 and features) and `output_bytes`, as reported by
 `jax.jit(apply).lower(...).compile().memory_analysis()` on the default
 backend. Each length compiles in its own process.
+
+`--save_batch_spec=DIR` also writes each length's feature shapes and dtypes
+(`DIR/batch_<num_res>.json`) for benchmarks/reference_memory_plan.py, which
+plans the reference's network on the same features in its own environment.
 """
 import argparse
 import json
@@ -33,6 +37,10 @@ def plan_one(num_res: int, args) -> dict:
   cfg.model.global_config.bfloat16 = args.bf16
   batch = process_features(synthetic_raw_features(num_res, args.num_seq), cfg,
                            mode='eval', random_seed=0)
+  if args.save_batch_spec:
+    spec = {k: [list(v.shape), str(v.dtype)] for k, v in batch.items()}
+    with open(f'{args.save_batch_spec}/batch_{num_res}.json', 'w') as f:
+      json.dump(spec, f)
   model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
   params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
   start = time.perf_counter()
@@ -59,6 +67,8 @@ def main():
   parser.add_argument('--num_recycle', type=int, default=3)
   parser.add_argument('--bf16', action='store_true',
                       help='bfloat16 trunk (global_config.bfloat16)')
+  parser.add_argument('--save_batch_spec', default='',
+                      help='folder for batch_<num_res>.json feature specs')
   parser.add_argument('--in_process', action='store_true',
                       help='plan the lengths in this process')
   args = parser.parse_args()
@@ -68,7 +78,9 @@ def main():
     return
   flags = [f'--preset={args.preset}', f'--num_seq={args.num_seq}',
            f'--max_extra_msa={args.max_extra_msa}',
-           f'--num_recycle={args.num_recycle}'] + (['--bf16'] if args.bf16 else [])
+           f'--num_recycle={args.num_recycle}',
+           f'--save_batch_spec={args.save_batch_spec}'] + (
+               ['--bf16'] if args.bf16 else [])
   for n in args.num_res:
     subprocess.run([sys.executable, '-m', 'benchmarks.memory_plan',
                     '--in_process', '--num_res', str(n), *flags], check=True)
