@@ -128,7 +128,9 @@ def make_masked_msa(batch, key, config, epsilon=1e-6):
   logits = jnp.log(categorical_probs + epsilon)
   replacement = jnp.argmax(gumbel_max_sample(replace_key, logits), axis=-1)
   bert_msa = jnp.where(mask_position, replacement, batch['msa'])
-  bert_msa = bert_msa * batch['msa_mask']
+  # Rows and residues outside msa_mask become residue 0; the product of
+  # integers and a 0/1 mask stays an integer.
+  bert_msa = (bert_msa * batch['msa_mask']).astype(batch['msa'].dtype)
   batch['bert_mask'] = batch['bert_mask'] * mask_position.astype(jnp.float32)
   batch['true_msa'] = batch['msa']
   batch['msa'] = bert_msa
@@ -140,7 +142,9 @@ def nearest_neighbor_clusters(batch, gap_agreement_weight=0.):
   (Suppl. 1.2.7, 'cluster' features).
 
   Agreement counts equal residues, gaps weighted by gap_agreement_weight and
-  mask tokens not at all. Returns the cluster profile [S_c, N, 23] and the
+  mask tokens not at all. As in the released model, an extra row's soft
+  assignment is scaled by the number of residues it shares with the centre
+  (both masks set), and the centre itself counts once. Returns the cluster profile [S_c, N, 23] and the
   mean deletion count [S_c, N] of each centre with its assigned rows.
   """
   weights = jnp.array([1.] * 21 + [gap_agreement_weight] + [0.], dtype=jnp.float32)
