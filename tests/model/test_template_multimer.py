@@ -51,7 +51,8 @@ def _templates():
 def embed(config):
   asym_id = np.array([1] * CHAIN_A + [2] * (NUM_RES - CHAIN_A))
   multichain = asym_id[:, None] == asym_id[None, :]
-  query = jax.random.normal(jax.random.PRNGKey(0), (NUM_RES, NUM_RES, config.embeddings_and_evoformer.pair_channel))
+  query = jax.random.normal(jax.random.PRNGKey(0), (
+      NUM_RES, NUM_RES, config.embeddings_and_evoformer.pair_channel))
   mask_2d = jnp.ones((NUM_RES, NUM_RES))
   gc = config.global_config
 
