@@ -55,18 +55,26 @@ def compute_predicted_aligned_error(logits: jax.Array, breaks: jax.Array
 
 
 def predicted_tm_score(logits: jax.Array, breaks: jax.Array,
-                       residue_weights: Optional[jax.Array] = None
-                       ) -> jax.Array:
+                       residue_weights: Optional[jax.Array] = None,
+                       asym_id: Optional[jax.Array] = None,
+                       interface: bool = False) -> jax.Array:
   """pTM (Suppl. section 1.9.7, eq. 40-41): the best frame's predicted TM.
+
+  With `interface`, ipTM (Evans et al. 2021, section 2.5): only pairs of
+  residues in different chains (by `asym_id`) count.
 
   Args:
     logits: [N_res, N_res, num_bins] PAE logits.
     breaks: [num_bins - 1] bin edges (Å).
     residue_weights: [N_res] in [0, 1]; all ones if None.
+    asym_id: [N_res] chain of each residue; needed with `interface`.
+    interface: score the interface only (ipTM).
 
   Returns:
     () the predicted TM-score.
   """
+  if interface and asym_id is None:
+    raise ValueError('predicted_tm_score: interface=True needs asym_id')
   dtype = logits.dtype
   if residue_weights is None:
     residue_weights = jnp.ones(logits.shape[0], dtype)
@@ -84,6 +92,9 @@ def predicted_tm_score(logits: jax.Array, breaks: jax.Array,
   predicted_tm_term = jnp.sum(probs * tm_per_bin, axis=-1)
 
   pair_weights = residue_weights[None, :] * residue_weights[:, None]
+  if interface:
+    asym_id = jnp.asarray(asym_id)
+    pair_weights = pair_weights * (asym_id[:, None] != asym_id[None, :]).astype(dtype)
   normed_pair_weights = pair_weights / (
       1e-8 + jnp.sum(pair_weights, axis=-1, keepdims=True))
   per_alignment = jnp.sum(predicted_tm_term * normed_pair_weights, axis=-1)
