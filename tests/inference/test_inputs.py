@@ -175,3 +175,18 @@ def test_checks_come_before_any_output(tmp_path):
   with pytest.raises(inputs.InputError):
     run.run(_options(tmp_path, [path]))
   assert not (tmp_path / 'query').exists()
+
+
+def test_obsolete_pdbs_path_reaches_the_template_featurizer(tmp_path):
+  obsolete = tmp_path / 'obsolete.dat'
+  obsolete.write_text('OBSLTE    15-OCT-98 9ZZZ     5PTI\n')
+  msa_dir = tmp_path / 'msas'
+  msa_dir.mkdir()
+  for output in (databases.UNIREF90_OUTPUT, databases.MGNIFY_OUTPUT,
+                 databases.SMALL_BFD_OUTPUT, databases.PDB70_OUTPUT):
+    (msa_dir / output).write_text('')
+  pipeline = databases.make_data_pipeline(
+      _databases(tmp_path, obsolete_pdbs_path=str(obsolete)), 'reduced_dbs',
+      str(msa_dir), use_precomputed_msas=True, use_templates=True,
+      max_template_date='2020-05-14')
+  assert pipeline.template_featurizer.obsolete_pdbs == {'9zzz': '5pti'}
