@@ -22,6 +22,8 @@ REQUIRED = [
     'representations/pair', 'representations/single',
     'representations/structure_module',
 ]
+
+
 @pytest.fixture(scope='module')
 def reference64():
   data = np.load(golden_model.SMALL / 'outputs64.npz')
