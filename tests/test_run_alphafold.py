@@ -135,7 +135,7 @@ def test_prediction_with_a_checkpoint(tmp_path):
       f'--uniref90_database_path={database}',
       f'--mgnify_database_path={database}', '--use_precomputed_msas',
       '--models_to_relax=none', '--random_seed=7', '--num_recycle=2',
-      '--recycle_early_stop_tolerance=0.5')
+      '--recycle_early_stop_tolerance=0.5', '--benchmark')
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'best model model_checkpoint' in result.stdout
   out = tmp_path / 'out' / '2rbg_A'
@@ -147,6 +147,9 @@ def test_prediction_with_a_checkpoint(tmp_path):
   assert json.loads((out / 'relax_metrics.json').read_text()) == {}
   assert json.loads((out / 'ranking_debug.json').read_text())['order'] == [
       'model_checkpoint']
+  # --benchmark: the model ran a second time, timed without compilation.
+  assert 'predict_benchmark_model_checkpoint' in json.loads(
+      (out / 'timings.json').read_text())
 
 
 @pytest.mark.parametrize('flag', ['--fasta_paths', '--output_dir'])

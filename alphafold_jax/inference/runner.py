@@ -81,8 +81,9 @@ def confidence_metrics(outputs: Mapping[str, Any]) -> Dict[str, Any]:
   """pLDDT, and for pTM models PAE and pTM, of unpadded outputs.
 
   Returns:
-    plddt [N] (0-100); ranking_confidence (pTM for pTM models, else mean
-    pLDDT); with the PAE head also predicted_aligned_error [N, N] (Å),
+    plddt [N] (0-100); ranking_confidence, the mean pLDDT for every
+    monomer model, pTM models included (as the reference ranks monomer
+    predictions); with the PAE head also predicted_aligned_error [N, N] (Å),
     max_predicted_aligned_error, aligned_confidence_probs and ptm.
   """
   plddt = np.asarray(confidence.compute_plddt(

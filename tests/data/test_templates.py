@@ -121,6 +121,35 @@ def test_filters(bpti):
       'template_aatype'].shape[0] == 1
 
 
+# The head of the PDB's obsolete.dat: a title line, then one OBSLTE line per
+# withdrawn entry (date, id, then the ids that replaced it, if any).
+OBSOLETE_DAT = """\
+ LIST OF OBSOLETE COORDINATE ENTRIES AND SUCCESSORS
+OBSLTE    31-JUL-94 116L     216L
+OBSLTE    29-FEB-96 1ACY
+OBSLTE    15-OCT-98 9ZZZ     5PTI 1BPI
+"""
+
+
+def test_obsolete_pdbs_file_replaces_withdrawn_entries(bpti, tmp_path):
+  """--obsolete_pdbs_path: each withdrawn id maps to its first successor
+  (lower case, as the mmCIF files are named); one withdrawn without a
+  successor maps to nothing. A hit on the withdrawn 9ZZZ then reads 5PTI."""
+  path = tmp_path / 'obsolete.dat'
+  path.write_text(OBSOLETE_DAT)
+  mapping = templates.read_obsolete_pdbs(str(path))
+  assert mapping == {'116l': '216l', '9zzz': '5pti'}
+  seqres = bpti.chain_to_seqres['A']
+  query = _mutate(seqres, {5, 15, 25})
+  hit = parsers.TemplateHit(1, '9ZZZ_A', 50, 1., query[:50], seqres[:50],
+                            tuple(range(50)), tuple(range(50)))
+  featurizer = templates.TemplateFeaturizer(MMCIF_DIR, '2020-01-01',
+                                            obsolete_pdbs=mapping)
+  result = featurizer.get_templates(query, [hit])
+  assert result.errors == ()
+  assert result.features['template_domain_names'].tolist() == [b'5pti_A']
+
+
 def test_hhr_hit_with_offsets_and_max_hits(bpti):
   seqres = bpti.chain_to_seqres['A']
   query = 'MKV' + _mutate(seqres[10:40], {2, 12})

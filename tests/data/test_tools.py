@@ -21,11 +21,16 @@ def test_missing_binaries_are_named():
                       'no-hhsearch'),
                      (lambda: kalign.Kalign(binary_path='no-kalign'),
                       'no-kalign'),
+                     # The other HMMER binary is an existing stand-in, so
+                     # that the error is about the missing one whatever is
+                     # installed here.
                      (lambda: hmmsearch.HmmsearchBinary(
-                         sys.executable, binary_path='no-hmmsearch'),
+                         sys.executable, binary_path='no-hmmsearch',
+                         hmmbuild_binary_path=sys.executable),
                       'no-hmmsearch'),
                      (lambda: hmmsearch.HmmsearchBinary(
-                         sys.executable, hmmbuild_binary_path='no-hmmbuild'),
+                         sys.executable, binary_path=sys.executable,
+                         hmmbuild_binary_path='no-hmmbuild'),
                       'no-hmmbuild')):
     with pytest.raises(subprocess_tool.ToolError,
                        match=f"'{name}' is not installed"):

@@ -330,3 +330,18 @@ def test_a_file_that_fails_after_the_checks_is_an_input_error(
                      match=f'{damaged}: not a readable gzip file'):
     run.run(options)
   assert not (tmp_path / '2rbg_A' / 'result_model_checkpoint.pkl').exists()
+
+
+def test_obsolete_pdbs_path_reaches_the_template_featurizer(tmp_path):
+  obsolete = tmp_path / 'obsolete.dat'
+  obsolete.write_text('OBSLTE    15-OCT-98 9ZZZ     5PTI\n')
+  msa_dir = tmp_path / 'msas'
+  msa_dir.mkdir()
+  for output in (databases.UNIREF90_OUTPUT, databases.MGNIFY_OUTPUT,
+                 databases.SMALL_BFD_OUTPUT, databases.PDB70_OUTPUT):
+    (msa_dir / output).write_text('')
+  pipeline = databases.make_data_pipeline(
+      _databases(tmp_path, obsolete_pdbs_path=str(obsolete)), 'reduced_dbs',
+      str(msa_dir), use_precomputed_msas=True, use_templates=True,
+      max_template_date='2020-05-14')
+  assert pipeline.template_featurizer.obsolete_pdbs == {'9zzz': '5pti'}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from alphafold_jax.common import protein
+from alphafold_jax.common import residue_constants
 from alphafold_jax.data import parsers
 from alphafold_jax.inference import databases
 from alphafold_jax.inference import run
@@ -119,3 +120,60 @@ def test_png_and_embeddings(prediction, tiny_config):
   assert result['structure_module']['final_atom_positions'].shape == (
       96, 37, 3)
   assert 'representations' not in result
+
+
+# reduced_dbs: variants of the query make up the small BFD, so that the
+# rows its jackhmmer search contributes are recognisable.
+NUM_SMALL_BFD_VARIANTS = 5
+SMALL_BFD_MUTATION_RATE = 0.15
+VARIANT_IDENTITY = 0.95
+
+
+@pytest.fixture(scope='module')
+def reduced_prediction(tmp_path_factory, tiny_config, tiny_params_path):
+  root = tmp_path_factory.mktemp('reduced')
+  _, sequence = parsers.parse_query_fasta(DEMO_FASTA.read_text())[0]
+  rng = np.random.default_rng(0)
+  amino_acids = np.array(list('ACDEFGHIKLMNPQRSTVWY'))
+  variants = {}
+  for i in range(NUM_SMALL_BFD_VARIANTS):
+    letters = np.array(list(sequence))
+    mutate = rng.random(len(letters)) < SMALL_BFD_MUTATION_RATE
+    letters[mutate] = rng.choice(amino_acids, mutate.sum())
+    variants[f'small_bfd_variant{i}'] = ''.join(letters)
+  small_bfd = root / 'small_bfd.fasta'
+  small_bfd.write_text(''.join(f'>{n}\n{s}\n' for n, s in variants.items()))
+  database = str(MINI_DATABASE)
+  options = run.RunOptions(
+      fasta_paths=[str(DEMO_FASTA)], output_dir=str(root / 'out'),
+      checkpoint=str(tiny_params_path), checkpoint_config=tiny_config,
+      databases=databases.DatabasePaths(
+          uniref90_database_path=database, mgnify_database_path=database,
+          small_bfd_database_path=str(small_bfd)),
+      db_preset='reduced_dbs', models_to_relax='none', random_seed=0)
+  result = run.run(options)['2rbg_A']
+  return result, root / 'out' / '2rbg_A', variants
+
+
+def test_reduced_dbs_end_to_end(reduced_prediction):
+  """reduced_dbs: no HHblits; the small BFD is searched with jackhmmer and
+  its hits join the MSA the model sees; the prediction is written."""
+  result, out, variants = reduced_prediction
+  assert not (out / 'msas' / 'bfd_uniclust_hits.a3m').exists()
+  small_bfd = parsers.parse_stockholm(
+      (out / 'msas' / 'small_bfd_hits.sto').read_text())
+  assert {d.split('/')[0] for d in small_bfd.descriptions} >= set(variants)
+  with open(out / 'features.pkl', 'rb') as f:
+    features = pickle.load(f)
+  query = features['msa'][0]
+  for name, variant in variants.items():
+    encoded = np.array([residue_constants.HHBLITS_AA_TO_ID[r]
+                        for r in variant])
+    # A row that is this variant (up to a few residues the local alignment
+    # leaves out at its ends), which no other database holds.
+    identity = np.mean(features['msa'] == encoded, axis=-1)
+    assert np.mean(query == encoded) < VARIANT_IDENTITY
+    assert np.max(identity) > VARIANT_IDENTITY, name
+  assert result['ranking']['order'] == ['model_checkpoint']
+  ranked = protein.from_pdb_string((out / 'ranked_0.pdb').read_text())
+  assert ranked.aatype.shape == (len(next(iter(variants.values()))),)

@@ -1,14 +1,19 @@
 """predict_structure's bookkeeping with stand-in models (no network runs):
-ranking, which models are relaxed, and a relaxation that fails."""
+ranking, which models are relaxed, a relaxation that fails, --benchmark;
+and the ranking of two real (tiny) models by mean pLDDT."""
 import json
 
+import jax
 import numpy as np
 import pytest
 
 from alphafold_jax.common import protein
 from alphafold_jax.common import residue_constants
 from alphafold_jax.inference import predict
+from alphafold_jax.inference import runner as runner_lib
+from alphafold_jax.model import load_params
 from tests.inference.conftest import DEMO_PDB
+from tests.inference.conftest import raw_features_from_a3m
 
 NUM_RES = 96
 
@@ -31,6 +36,7 @@ class _Runner:
 
   def __init__(self, prot, plddt):
     self.prot, self.plddt = prot, plddt
+    self.num_predictions = 0
 
   def process_features(self, raw, random_seed):
     del raw, random_seed
@@ -39,6 +45,7 @@ class _Runner:
 
   def predict(self, batch, random_seed):
     del batch, random_seed
+    self.num_predictions += 1
     plddt = np.full(NUM_RES, self.plddt)
     return {'structure_module': {
                 'final_atom_positions': self.prot.atom_positions,
@@ -110,3 +117,60 @@ def test_relaxing_needs_a_relaxer(tmp_path, experimental):
     predict.predict_structure('x.fasta', 'x', str(tmp_path), _Pipeline(),
                               _runners(experimental, [60.]), None,
                               models_to_relax='best')
+
+
+@pytest.mark.parametrize('benchmark', [False, True])
+def test_benchmark_times_a_second_run(tmp_path, experimental, benchmark):
+  runners = _runners(experimental, [60., 80.])
+  result = predict.predict_structure(
+      'x.fasta', 'x', str(tmp_path), _Pipeline(), runners, None,
+      models_to_relax='none', benchmark=benchmark)
+  assert [r.num_predictions for r in runners.values()] == [
+      2 if benchmark else 1] * 2
+  timed = sorted(k for k in result['timings'] if 'benchmark' in k)
+  assert timed == (['predict_benchmark_model_1', 'predict_benchmark_model_2']
+                   if benchmark else [])
+  assert json.loads((tmp_path / 'x' / 'timings.json').read_text()) == (
+      result['timings'])
+
+
+class _FeaturePipeline:
+  """The demo chain's features from its bundled alignment, cut short."""
+
+  def process(self, fasta_path, msa_dir):
+    del fasta_path, msa_dir
+    return raw_features_from_a3m(REAL_NUM_RES)
+
+
+REAL_NUM_RES = 40
+
+
+def test_real_models_rank_by_mean_plddt(tmp_path, tiny_config,
+                                        tiny_params_path):
+  """Two tiny pTM models (the second's weights perturbed): the ranking
+  confidence is each one's mean pLDDT, not its pTM, and ranked_0 is the
+  unrelaxed structure of the model with the higher one."""
+  config = runner_lib.configure(tiny_config)
+  params = load_params(tiny_params_path, config=config)
+  rng = np.random.default_rng(1)
+  perturbed = jax.tree_util.tree_map(
+      lambda x: x + 0.05 * rng.standard_normal(x.shape).astype(x.dtype),
+      params)
+  runners = {'model_1': runner_lib.ModelRunner(config, params),
+             'model_2': runner_lib.ModelRunner(config, perturbed)}
+  result = predict.predict_structure(
+      'x.fasta', 'x', str(tmp_path), _FeaturePipeline(), runners, None,
+      models_to_relax='none')
+  predictions = result['predictions']
+  mean_plddt = {name: float(np.mean(p['plddt']))
+                for name, p in predictions.items()}
+  assert mean_plddt['model_1'] != mean_plddt['model_2']
+  for name, p in predictions.items():
+    assert p['ranking_confidence'] == pytest.approx(mean_plddt[name])
+    assert 0. < float(p['ptm']) < 1.
+  order = sorted(mean_plddt, key=mean_plddt.get, reverse=True)
+  ranking = json.loads((tmp_path / 'x' / 'ranking_debug.json').read_text())
+  assert ranking['order'] == order
+  assert ranking['plddts'] == pytest.approx(mean_plddt)
+  assert (tmp_path / 'x' / 'ranked_0.pdb').read_text() == (
+      tmp_path / 'x' / f'unrelaxed_{order[0]}.pdb').read_text()

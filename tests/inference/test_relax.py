@@ -2,11 +2,13 @@
 import dataclasses
 
 import numpy as np
+from openmm import unit
 import pytest
 
 from alphafold_jax.common import protein
 from alphafold_jax.inference.relax import AmberRelaxation
 from alphafold_jax.inference.relax import amber_minimize
+from alphafold_jax.inference.relax import cleanup
 from alphafold_jax.inference.relax import relax as relax_lib
 from alphafold_jax.inference.relax import violations
 from tests.inference.conftest import DEMO_PDB
@@ -17,17 +19,24 @@ NOISE = 0.4
 PLDDT = 77.25
 
 
-@pytest.fixture(scope='module')
-def distorted():
+def _distort(residues=slice(None)):
+  """The first NUM_RES residues of the demo structure with Gaussian noise
+  on the atoms of `residues`."""
   with open(DEMO_PDB) as f:
     prot = protein.from_pdb_string(f.read())
   prot = protein.Protein(**{f.name: getattr(prot, f.name)[:NUM_RES]
                             for f in dataclasses.fields(prot)})
-  noise = np.random.default_rng(0).normal(scale=NOISE,
-                                          size=prot.atom_positions.shape)
+  noise = np.zeros(prot.atom_positions.shape)
+  noise[residues] = np.random.default_rng(0).normal(
+      scale=NOISE, size=prot.atom_positions.shape)[residues]
   return dataclasses.replace(
       prot, atom_positions=prot.atom_positions + noise * prot.atom_mask[..., None],
       b_factors=np.full_like(prot.b_factors, PLDDT))
+
+
+@pytest.fixture(scope='module')
+def distorted():
+  return _distort()
 
 
 @pytest.fixture(scope='module')
@@ -83,3 +92,62 @@ def test_overwrite_b_factors_by_residue():
 
 def test_cpu_platform_without_gpu():
   assert amber_minimize.platform_name(use_gpu=False) == 'CPU'
+
+
+def test_restraints_have_the_claimed_stiffness(distorted):
+  """A restrained heavy atom moved by 0.5 Å costs 0.5 k d² with k = 10
+  kcal/mol/Å² (Suppl. 1.8.6); hydrogens and excluded residues are free."""
+  pdb_str, _ = cleanup.fix_pdb(protein.to_pdb(distorted))
+  excluded = 3
+  simulation = amber_minimize.make_simulation(pdb_str, {excluded})
+  start = simulation.context.getState(getPositions=True).getPositions(
+      asNumpy=True).value_in_unit(unit.angstrom)
+  atoms = list(simulation.topology.atoms())
+
+  def first(residue, hydrogen):
+    return next(a.index for a in atoms if a.residue.index == residue
+                and (a.element.symbol == 'H') == hydrogen)
+
+  def restraint_energy(atom, shift=0.5):
+    moved = np.array(start)
+    moved[atom, 0] += shift
+    simulation.context.setPositions(moved * unit.angstrom)
+    state = simulation.context.getState(
+        getEnergy=True, groups={amber_minimize.RESTRAINT_FORCE_GROUP})
+    return state.getPotentialEnergy().value_in_unit(
+        unit.kilocalories_per_mole)
+
+  # Zero up to the round trip of the positions through nanometres.
+  zero = 1e-9
+  assert restraint_energy(first(0, hydrogen=False), shift=0.) < zero
+  np.testing.assert_allclose(restraint_energy(first(0, hydrogen=False)),
+                             0.5 * 10. * 0.5 ** 2, rtol=1e-4)
+  assert restraint_energy(first(0, hydrogen=True)) < zero
+  assert restraint_energy(first(excluded, hydrogen=False)) < zero
+
+
+def test_violations_that_survive_a_round_are_unrestrained(monkeypatch):
+  """Restraints 100 times stiffer hold distorted residues 10-13 in
+  violation through the first round; the second round minimises with
+  exactly the residues still violating unrestrained, and removes the
+  violations."""
+  rounds = []
+  minimize = amber_minimize._minimize_with_retries  # pylint: disable=protected-access
+
+  def recorded(pdb_str, exclude_residues, *args, **kwargs):
+    result = minimize(pdb_str, exclude_residues, *args, **kwargs)
+    relaxed = protein.from_pdb_string(result['min_pdb'])
+    rounds.append((set(exclude_residues), violations.find_violations(
+        relaxed)['violations_per_residue']))
+    return result
+
+  monkeypatch.setattr(amber_minimize, '_minimize_with_retries', recorded)
+  out = amber_minimize.run_pipeline(_distort(slice(10, 14)), stiffness=1000.)
+  assert len(rounds) == 2 and out['iteration'] == 1
+  (first_excluded, first_violations), (second_excluded, _) = rounds
+  assert first_excluded == set()
+  violating = set(np.nonzero(first_violations)[0].tolist())
+  assert violating and violating < set(range(NUM_RES))
+  assert second_excluded == violating
+  assert out['num_exclusions'] == len(violating)
+  assert out['num_residue_violations'] == 0

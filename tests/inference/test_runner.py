@@ -3,6 +3,7 @@ the real residues only; compiled programs are shared by equal configs."""
 import numpy as np
 import pytest
 
+from alphafold_jax.inference import models
 from alphafold_jax.inference import padding
 from alphafold_jax.inference import runner as runner_lib
 from alphafold_jax.model import load_params
@@ -93,3 +94,29 @@ def test_early_stop_tolerance_stops_recycling(tiny_config, tiny_params_path):
   runner = runner_lib.ModelRunner(config, params)
   batch = runner.process_features(raw_features_from_a3m(NUM_RES), SEED)
   assert int(runner.predict(batch, SEED)['num_recycles']) == 1
+
+
+def test_casp14_ensemble_averages_its_members(tiny_config, tiny_params_path):
+  """monomer_casp14: each recycling iteration sees num_ensemble (8) MSA
+  samples; the trunk's single, pair and first-row MSA outputs are the mean
+  of the members' (Suppl. 1.11.2), the MSA representation the first's.
+  Without recycling, the outputs are those of one pass over the members."""
+  num_ensemble = models.preset_configs(
+      'monomer_casp14')['model_1'].data.eval.num_ensemble
+  assert num_ensemble == models.CASP14_NUM_ENSEMBLE > 1
+  config = runner_lib.configure(tiny_config, num_recycle=0)
+  config.data.eval.num_ensemble = num_ensemble
+  params = load_params(tiny_params_path, config=config)
+  runner = runner_lib.ModelRunner(config, params, use_buckets=False)
+  batch = runner.process_features(raw_features_from_a3m(NUM_RES), SEED)
+  assert batch['msa_feat'].shape[0] == num_ensemble
+  ensemble = runner.predict(batch, SEED)['representations']
+  members = [runner.predict({k: v[i:i + 1] for k, v in batch.items()},
+                            SEED)['representations']
+             for i in range(num_ensemble)]
+  for key in ('single', 'pair', 'msa_first_row'):
+    mean = np.mean([m[key] for m in members], axis=0)
+    np.testing.assert_allclose(ensemble[key], mean, atol=1e-5, err_msg=key)
+    # The members differ (their MSA samples do), so the mean is no member.
+    assert np.max(np.abs(members[0][key] - mean)) > 1e-2, key
+  np.testing.assert_allclose(ensemble['msa'], members[0]['msa'], atol=1e-5)

@@ -1,4 +1,7 @@
 """Behaviour of the whole model beyond parity: invariances, padding, switches."""
+import functools
+import math
+
 import haiku as hk
 import jax
 import numpy as np
@@ -51,6 +54,66 @@ def _apply(batch, cfg=None, params_dtype=np.float64):
   out = jax.jit(hk.transform(fn).apply)(golden_model.load_params(params_dtype),
                                         None, batch)
   return {k: np.asarray(v) for k, v in golden_model.flatten(out).items()}
+
+
+def _with_module_scopes(next_f, args, kwargs, context):
+  """Runs each module call under a JAX name scope of the module's name, so
+  that every operation of the traced program says which module it is in."""
+  if context.method_name != '__call__':
+    return next_f(*args, **kwargs)
+  with jax.named_scope(context.module.module_name.split('/')[-1]):
+    return next_f(*args, **kwargs)
+
+
+def _walk(jaxpr, outer):
+  """(equation, scope) of every equation of `jaxpr`, nested ones included;
+  scope is the '|'-joined name stacks of the enclosing equations."""
+  for eqn in jaxpr.eqns:
+    scope = f'{outer}|{eqn.source_info.name_stack}'
+    yield eqn, scope
+    for value in eqn.params.values():
+      for sub in value if isinstance(value, (tuple, list)) else (value,):
+        if isinstance(sub, jax.extend.core.ClosedJaxpr):
+          yield from _walk(sub.jaxpr, scope)
+        elif isinstance(sub, jax.extend.core.Jaxpr):
+          yield from _walk(sub, scope)
+
+
+@functools.lru_cache(maxsize=None)
+def _program(**overrides):
+  """`_walk` of the model traced (not compiled) at inference in float32
+  with these global_config values."""
+  cfg = golden_modules.small_config()
+  for k, v in overrides.items():
+    cfg.model.global_config[k] = v
+  from alphafold_jax.model import AlphaFold
+
+  def fn(b):
+    with hk.intercept_methods(_with_module_scopes):
+      return AlphaFold(cfg.model)(b, is_training=False)
+
+  closed = jax.make_jaxpr(hk.transform(fn).apply)(
+      golden_model.load_params(np.float32), None,
+      golden_model.load_batch(np.float32))
+
+  return tuple(_walk(closed.jaxpr, ''))
+
+
+def _module(scope):
+  return scope.rsplit('/', 1)[-1]
+
+
+def _chunk_loops(program):
+  """{module: chunk sizes} of the loops over slices without a carry (what
+  `chunked_apply` builds): the sizes of the first two axes of each slice."""
+  loops = {}
+  for eqn, scope in program:
+    if eqn.primitive.name == 'scan' and eqn.params['num_carry'] == 0:
+      body = eqn.params['jaxpr']
+      slices = body.in_avals[eqn.params['num_consts']:]
+      loops.setdefault(_module(scope), set()).update(
+          d for a in slices for d in a.shape[:2])
+  return loops
 
 
 @pytest.fixture(scope='module')
@@ -146,6 +209,69 @@ def test_memory_switches_give_the_same_outputs(overrides, reference_run):
     assert golden_modules.relative_error(out[key], reference_run[key]) < 1e-9, key
 
 
+# The modules that chunk their rows at inference (Suppl. 1.11.8).
+CHUNKED = {'msa_row_attention_with_pair_bias', 'msa_column_attention',
+           'msa_column_global_attention', 'msa_transition',
+           'outer_product_mean', 'triangle_attention_starting_node',
+           'triangle_attention_ending_node', 'pair_transition'}
+
+
+def test_subbatch_size_chunks_every_chunked_module():
+  """subbatch_size 5 (which divides none of the case's sizes): each module
+  that promises chunking loops over padded chunks of 5 rows; None: no module
+  does (the template attention keeps its own `template.subbatch_size`)."""
+  chunked = _chunk_loops(_program(subbatch_size=5))
+  assert {m for m, sizes in chunked.items() if 5 in sizes} == CHUNKED
+  num_res = golden_model.load_batch()['aatype'].shape[1]
+  lengths = {eqn.params['length'] for eqn, scope in _program(subbatch_size=5)
+             if eqn.primitive.name == 'scan' and _module(scope) in CHUNKED}
+  assert math.ceil(num_res / 5) in lengths
+  assert set(_chunk_loops(_program(subbatch_size=None))) == {
+      'template_embedding'}
+
+
+def test_use_remat_rematerialises_every_layer_stack():
+  """use_remat: the body of each scanned stack of blocks (template pair
+  stack, extra-MSA stack, Evoformer) is a rematerialised computation;
+  without it nothing is."""
+
+  def stacks_and_remats(program):
+    stacks = {scope for eqn, scope in program
+              if eqn.primitive.name == 'scan' and eqn.params['num_carry']
+              and '__layer_stack' in _module(scope)}
+    # The scopes of the loops whose bodies hold a remat.
+    remats = {scope.rsplit('|', 1)[0] for eqn, scope in program
+              if eqn.primitive.name == 'remat2'}
+    return stacks, remats
+
+  stacks, remats = stacks_and_remats(_program(use_remat=True))
+  assert len(stacks) == 6  # 3 stacks, traced for the recycling and last pass
+  assert remats == stacks
+  _, remats = stacks_and_remats(_program(subbatch_size=None))
+  assert remats == set()
+
+
+def test_bfloat16_runs_the_trunk_in_bfloat16():
+  """bfloat16: every matrix product in the trunk (the evoformer scope:
+  embeddings, templates, extra-MSA stack, Evoformer) runs in bfloat16, and
+  every one in the structure module and the heads in float32; without it
+  none runs in bfloat16."""
+
+  def product_dtypes(program):
+    dtypes = {}
+    for eqn, scope in program:
+      if eqn.primitive.name == 'dot_general':
+        part = ('trunk' if '/evoformer/' in scope else 'structure_and_heads')
+        dtypes.setdefault(part, set()).update(
+            str(v.aval.dtype) for v in eqn.invars)
+    return dtypes
+
+  assert product_dtypes(_program(bfloat16=True)) == {
+      'trunk': {'bfloat16'}, 'structure_and_heads': {'float32'}}
+  assert product_dtypes(_program(subbatch_size=None)) == {
+      'trunk': {'float32'}, 'structure_and_heads': {'float32'}}
+
+
 def test_bfloat16_trunk_keeps_geometry_in_float32():
   cfg = golden_modules.small_config()
   cfg.model.global_config.bfloat16 = True
@@ -205,3 +331,70 @@ def test_program_size_does_not_grow_with_depth():
     return len(str(jaxpr).splitlines())
 
   assert num_equations(2) == num_equations(8)
+
+
+def test_dropout_follows_the_key():
+  """Training mode with the config's dropout (0.15 to 0.25 in the trunk, 0.1
+  in the structure module): two keys give two predictions. (With
+  deterministic the program draws nothing: see the next test.)"""
+  cfg = golden_modules.small_config()
+  from alphafold_jax.model import AlphaFold
+
+  def fn(b):
+    return AlphaFold(cfg.model)(b, is_training=True,
+                                return_representations=True)
+
+  apply = jax.jit(hk.transform(fn).apply)
+  params = golden_model.load_params(np.float32)
+  batch = golden_model.load_batch(np.float32)
+  first, second = (
+      golden_model.flatten(apply(params, jax.random.PRNGKey(seed), batch))
+      for seed in (0, 1))
+  for key in ('representations/pair', 'representations/single',
+              'structure_module/final_atom_positions'):
+    assert golden_modules.relative_error(first[key], second[key]) > 1e-3, key
+
+
+def test_deterministic_leaves_no_random_draw():
+  """The traced training program draws one dropout mask per residual update
+  whose rate is not zero (the Evoformer's and extra-MSA stack's from the
+  evoformer config, the template pair stack's from its own; two in each
+  structure-module layer, Alg. 20 lines 6 and 9), and none at all when
+  deterministic: then every key gives the same prediction."""
+  cfg = golden_modules.small_config()
+  from alphafold_jax.model import AlphaFold
+
+  def draws(deterministic):
+    c = cfg.copy_and_resolve_references()
+    c.model.global_config.deterministic = deterministic
+
+    def fn(b):
+      with hk.intercept_methods(_with_module_scopes):
+        return AlphaFold(c.model)(b, is_training=True)
+
+    jaxpr = jax.make_jaxpr(hk.transform(fn).apply)(
+        golden_model.load_params(np.float32), jax.random.PRNGKey(0),
+        golden_model.load_batch(np.float32))
+    stacks = ('evoformer_iteration', 'extra_msa_stack', 'template_pair_stack',
+              'fold_iteration')
+    counts = {}
+    for eqn, scope in _walk(jaxpr.jaxpr, ''):
+      if eqn.primitive.name == 'random_bits':
+        stack = next(name for name in stacks if name in scope)
+        counts[stack] = counts.get(stack, 0) + 1
+    return counts
+
+  def nonzero_rates(stack_config):
+    return sum(1 for m in stack_config.values()
+               if getattr(m, 'dropout_rate', 0.) > 0.)
+
+  emb = cfg.model.embeddings_and_evoformer
+  per_pass = {'evoformer_iteration': nonzero_rates(emb.evoformer),
+              'extra_msa_stack': nonzero_rates(emb.evoformer),
+              'template_pair_stack': nonzero_rates(
+                  emb.template.template_pair_stack),
+              'fold_iteration': 2}
+  assert per_pass['evoformer_iteration'] == 5  # 0.15 and four 0.25
+  # Two passes are traced: the recycling iterations' and the last.
+  assert draws(False) == {k: 2 * n for k, n in per_pass.items()}
+  assert draws(True) == {}

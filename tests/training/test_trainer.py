@@ -1,13 +1,18 @@
 """The loop on a real protein: the loss falls, and a run killed between
-checkpoints and resumed reaches the same state as one never interrupted."""
+checkpoints and resumed reaches the same state as one never interrupted;
+--init_params starts a run and is ignored by a resumed one."""
+import re
 import shutil
 
 import chex
+import jax
 import numpy as np
 import pytest
 
+from alphafold_jax.model import params as params_lib
 from alphafold_jax.training import checkpoint as checkpoint_lib
 from alphafold_jax.training import metrics as metrics_lib
+from alphafold_jax.training import optimizer as optimizer_lib
 from alphafold_jax.training import trainer
 
 from tests.training.conftest import PROTEIN
@@ -65,3 +70,54 @@ def test_the_config_sets_one_kind_of_data():
   config.dataset.pdb_data_dir = '/data/tfds'
   with pytest.raises(ValueError, match='both'):
     trainer.make_training_data(config)
+
+
+def _params_file(path, config, seed):
+  """A released-format file of random weights shaped for `config`'s net."""
+  rng = np.random.default_rng(seed)
+  flat = {k: rng.standard_normal(s).astype(np.float32)
+          for k, s in params_lib.param_shapes(config).items()}
+  np.savez(path, **flat)
+  return flat
+
+
+def _flat(params):
+  return {k: np.asarray(v)
+          for k, v in params_lib.haiku_to_flat(jax.device_get(params)).items()}
+
+
+def test_init_params_are_checked_and_ignored_once_a_checkpoint_exists(
+    tmp_path):
+  """--init_params: the state starts from the file (EMA too); a file that
+  does not fit the network is refused, naming the array; a workdir that
+  already holds a checkpoint resumes from it and never reads the file."""
+  config = _config(1)
+  data = trainer.make_training_data(config)
+  optimizer = optimizer_lib.make_optimizer(config.optimizer)
+  released = _params_file(tmp_path / 'released.npz', config, seed=0)
+  state = trainer.initial_state(config, data.example(0), optimizer,
+                                jax.random.PRNGKey(0),
+                                str(tmp_path / 'released.npz'))
+  chex.assert_trees_all_equal(_flat(state.params), released)
+  chex.assert_trees_all_equal(_flat(state.ema_params), released)
+
+  key = sorted(released)[0]
+  wrong = dict(released, **{key: released[key][..., :1]})
+  np.savez(tmp_path / 'wrong.npz', **wrong)
+  with pytest.raises(ValueError, match='wrong shape: ' + re.escape(key)):
+    trainer.initial_state(config, data.example(0), optimizer,
+                          jax.random.PRNGKey(0), str(tmp_path / 'wrong.npz'))
+
+  # A run that has taken its one step: resuming it takes none.
+  workdir = tmp_path / 'run'
+  checkpointer = checkpoint_lib.Checkpointer(workdir)
+  checkpointer.save(1, state._replace(step=jax.numpy.asarray(1)),
+                    data.get_state())
+  checkpointer.close()
+  other = _params_file(tmp_path / 'other.npz', config, seed=1)
+  resumed = trainer.train(config, str(workdir),
+                          init_params_path=str(tmp_path / 'other.npz'),
+                          progress_bar=False)
+  assert int(resumed.step) == 1
+  chex.assert_trees_all_equal(_flat(resumed.params), released)
+  assert not np.array_equal(other[key], released[key])

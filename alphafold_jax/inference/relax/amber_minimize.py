@@ -37,6 +37,8 @@ MAX_OUTER_ITERATIONS = 3
 MAX_ATTEMPTS = 100
 # Platforms tried in order when a GPU may be used.
 GPU_PLATFORMS = ('CUDA', 'OpenCL')
+# The force group of the restraints, so that their energy can be read alone.
+RESTRAINT_FORCE_GROUP = 1
 
 
 def platform_name(use_gpu: bool) -> str:
@@ -63,11 +65,39 @@ def _add_restraints(system, pdb, stiffness, exclude_residues: Set[int]):
     if atom.element is not None and atom.element.symbol == 'H':
       continue
     force.addParticle(atom.index, position)
+  force.setForceGroup(RESTRAINT_FORCE_GROUP)
   system.addForce(force)
 
 
 def _positions_angstrom(state) -> np.ndarray:
   return np.asarray(state.getPositions().value_in_unit(LENGTH))
+
+
+def make_simulation(pdb_str: str, exclude_residues: Set[int],
+                    stiffness: float = STIFFNESS, use_gpu: bool = False):
+  """The Amber99sb system of a protonated structure with its restraints,
+  placed at the structure's positions.
+
+  Args: as `minimize`.
+
+  Returns:
+    The openmm Simulation; the restraints are in force group
+    RESTRAINT_FORCE_GROUP.
+  """
+  pdb = openmm_app.PDBFile(io.StringIO(pdb_str))
+  force_field = openmm_app.ForceField(FORCE_FIELD)
+  system = force_field.createSystem(pdb.topology,
+                                    constraints=openmm_app.HBonds)
+  if stiffness > 0:
+    _add_restraints(system, pdb, stiffness * ENERGY / (LENGTH ** 2),
+                    exclude_residues)
+  # Zero temperature: the integrator only serves the minimiser.
+  integrator = openmm.LangevinIntegrator(0, 0.01, 0.0)
+  platform = openmm.Platform.getPlatformByName(platform_name(use_gpu))
+  simulation = openmm_app.Simulation(pdb.topology, system, integrator,
+                                     platform)
+  simulation.context.setPositions(pdb.positions)
+  return simulation
 
 
 def minimize(pdb_str: str, exclude_residues: Set[int],
@@ -87,19 +117,7 @@ def minimize(pdb_str: str, exclude_residues: Set[int],
   Returns:
     einit, efinal (kcal/mol), posinit, pos [N_atoms, 3] (Å), min_pdb.
   """
-  pdb = openmm_app.PDBFile(io.StringIO(pdb_str))
-  force_field = openmm_app.ForceField(FORCE_FIELD)
-  system = force_field.createSystem(pdb.topology,
-                                    constraints=openmm_app.HBonds)
-  if stiffness > 0:
-    _add_restraints(system, pdb, stiffness * ENERGY / (LENGTH ** 2),
-                    exclude_residues)
-  # Zero temperature: the integrator only serves the minimiser.
-  integrator = openmm.LangevinIntegrator(0, 0.01, 0.0)
-  platform = openmm.Platform.getPlatformByName(platform_name(use_gpu))
-  simulation = openmm_app.Simulation(pdb.topology, system, integrator,
-                                     platform)
-  simulation.context.setPositions(pdb.positions)
+  simulation = make_simulation(pdb_str, exclude_residues, stiffness, use_gpu)
   start = simulation.context.getState(getEnergy=True, getPositions=True)
   simulation.minimizeEnergy(
       maxIterations=max_iterations,

@@ -178,7 +178,8 @@ def distillation_inputs(tmp_path_factory, pdb_sources, tiny_config):
   params = load_params(params_path, config=tiny_config)
   return types.SimpleNamespace(
       fasta=str(fasta), msa_dir=str(msa_dir), predicted=PREDICTED,
-      prediction_date=PREDICTION_DATE,
+      prediction_date=PREDICTION_DATE, params_path=str(params_path),
+      batch_size=PREDICTION_BATCH,
       predictor=batched_prediction.BatchedPredictor(tiny_config, params,
                                                     PREDICTION_BATCH),
       provenance=provenance_lib.Provenance(

@@ -129,3 +129,40 @@ def test_provenance_hash_of_arrays_is_order_independent():
   assert provenance_lib.params_sha256(a) == provenance_lib.params_sha256(b)
   c = {'m': {'w': np.ones((3, 2), np.float32), 'b': np.zeros(3, np.float32)}}
   assert provenance_lib.params_sha256(a) != provenance_lib.params_sha256(c)
+
+
+def _snapshot(folder):
+  """{path: (modification time, bytes)} of every file under `folder`."""
+  files = {}
+  for root, _, names in os.walk(folder):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, 'rb') as f:
+        files[os.path.relpath(path, folder)] = (os.stat(path).st_mtime_ns,
+                                                f.read())
+  return files
+
+
+class _CountingPredictor:
+
+  def __init__(self, predictor):
+    self._predictor = predictor
+    self.calls = 0
+
+  def predict(self, raw_features, seeds):
+    self.calls += 1
+    return self._predictor.predict(raw_features, seeds)
+
+
+def test_a_complete_build_is_not_redone(distillation_data_dir,
+                                        distillation_inputs,
+                                        distillation_builder_fn):
+  """Building again into a complete build predicts nothing, writes nothing
+  and reports nothing."""
+  before = _snapshot(distillation_data_dir)
+  counting = _CountingPredictor(distillation_inputs.predictor)
+  report = distillation_builder_fn(distillation_data_dir, distillation_inputs,
+                                   predictor=counting)
+  assert counting.calls == 0
+  assert report.kept == [] and report.skipped == []
+  assert _snapshot(distillation_data_dir) == before

@@ -6,14 +6,10 @@ import json
 import pathlib
 
 import numpy as np
-import pytest
 
 from alphafold_jax.data.datasets import loader
 from alphafold_jax.data.datasets import sources
-
-# The training loop is another package's; without it there is nothing to
-# integrate with.
-trainer = pytest.importorskip('alphafold_jax.training.trainer')
+from alphafold_jax.training import trainer
 
 NUM_STEPS = 2
 SEED = 0

@@ -127,6 +127,26 @@ def test_building_twice_gives_identical_examples(pdb_data_dir, pdb_sources,
       np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
+def test_a_complete_build_is_not_redone(pdb_data_dir, pdb_sources):
+  """Building again into a complete build writes nothing and reports
+  nothing."""
+  before = _snapshot(pdb_data_dir)
+  report = pdb_builder.build_pdb_dataset(pdb_data_dir, pdb_sources)
+  assert report.kept == [] and report.skipped == []
+  assert _snapshot(pdb_data_dir) == before
+
+
+def _snapshot(folder):
+  """{path: (modification time, bytes)} of every file under `folder`."""
+  files = {}
+  for root, _, names in os.walk(folder):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, 'rb') as f:
+        files[os.path.relpath(path, folder)] = (os.stat(path).st_mtime_ns,
+                                                f.read())
+  return files
+
 def test_tensorflow_is_not_imported(pdb_data_dir):
   assert sources.open_dataset(pdb_data_dir, pdb_builder.PDB_DATASET)[0]
   assert 'tensorflow' not in sys.modules
