@@ -8,12 +8,15 @@ whole chain, and scores each step's prediction of the chain (lDDT-Cα of the
 final structure, Suppl. 1.9.6, as the train step's metric: no separate
 evaluation program to compile). Stops once the mean over the last 10 steps
 reaches --target_lddt, or after --max_seconds (wall clock, compilation
-included). Prints one JSON line:
+included) or --max_steps. Prints one JSON line:
   {"lddt_ca": mean of the last 10 steps, "steps": steps trained,
-   "seconds": wall clock, ...setup and compile seconds, final loss}.
+   "seconds": wall clock, ...setup and compile seconds, steps per second
+   after the first, process CPU seconds, the load average at start and end
+   (the CPU may be shared), final loss, violations per residue}.
 Dropout is off (`global_config.deterministic`): this measures memorisation.
 """
 import json
+import os
 import pathlib
 import sys
 import time
@@ -36,7 +39,8 @@ _CONFIG = REPO / 'configs' / 'tiny.py'
 _WINDOW = 10
 # Loss terms shown in the progress lines besides the total.
 _LOGGED_TERMS = ('fape', 'sidechain_fape', 'distogram_loss',
-                 'masked_msa_loss', 'predicted_lddt_loss')
+                 'masked_msa_loss', 'predicted_lddt_loss',
+                 'violations/violations_per_residue')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -48,6 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                       help='Chain id (default: the first).')
   parser.add_argument('--max_seconds', type=float, default=600.,
                       help='Wall-clock budget, compilation included.')
+  parser.add_argument('--max_steps', type=int, default=0,
+                      help='Stop after this many steps (0: no limit).')
   parser.add_argument('--target_lddt', type=float, default=0.9,
                       help='Stop once reached.')
   parser.add_argument('--log_every_steps', type=int, default=25,
@@ -63,6 +69,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
   start = time.perf_counter()
+  cpu_start = time.process_time()
+  load_start = os.getloadavg()[0]
   examples = data_lib.load_structures([args.pdb], [args.chain or ''])
   num_res = examples[0]['aatype'].shape[0]
   config = config_lib.load_config_file(_CONFIG)
@@ -75,13 +83,17 @@ def main(args: argparse.Namespace) -> None:
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
   data = data_lib.TrainingData(examples, config, 1, seed=args.seed)
   mesh = sharding.make_mesh(jax.devices()[:1])
-  state = trainer.initial_state(config, data.example(0), optimizer,
-                                jax.random.PRNGKey(args.seed))
+  # Replicated over the mesh, as trainer.train places it.
+  state = jax.device_put(
+      trainer.initial_state(config, data.example(0), optimizer,
+                            jax.random.PRNGKey(args.seed)),
+      sharding.replicated(mesh))
   step_fn = trainer.jit_train_step(config, optimizer, mesh)
 
   setup_seconds = time.perf_counter() - start
   scores, losses, terms, steps = [], [], [], 0
-  while time.perf_counter() - start < args.max_seconds:
+  while (time.perf_counter() - start < args.max_seconds and
+         not (args.max_steps and steps >= args.max_steps)):
     state, metrics = step_fn(state, sharding.global_batch(next(data), mesh))
     steps += 1
     scores.append(float(metrics['lddt_ca']))
@@ -89,6 +101,7 @@ def main(args: argparse.Namespace) -> None:
     terms.append({k: float(metrics[k]) for k in _LOGGED_TERMS if k in metrics})
     if steps == 1:
       compile_seconds = time.perf_counter() - start - setup_seconds
+      first_step_end = time.perf_counter()
     recent = float(np.mean(scores[-_WINDOW:]))
     if steps % args.log_every_steps == 0:
       print(json.dumps({'step': steps, 'lddt_ca': round(recent, 4),
@@ -100,15 +113,26 @@ def main(args: argparse.Namespace) -> None:
             file=sys.stderr, flush=True)
     if len(scores) >= _WINDOW and recent >= args.target_lddt:
       break
+  seconds = time.perf_counter() - start
   print(json.dumps({
       'lddt_ca': round(float(np.mean(scores[-_WINDOW:])), 4),
       'steps': steps,
-      'seconds': round(time.perf_counter() - start, 1),
+      'seconds': round(seconds, 1),
       'pdb': pathlib.Path(args.pdb).name, 'num_res': int(num_res),
       'crop_size': int(config.data.train.crop_size),
       'setup_seconds': round(setup_seconds, 1),
       'compile_seconds': round(compile_seconds, 1),
-      'final_loss': round(float(np.mean(losses[-_WINDOW:])), 4)}))
+      # Steps after the first (compiled) one, per second of wall clock.
+      'steps_per_second': round((steps - 1) / max(
+          start + seconds - first_step_end, 1e-9), 3),
+      'cpu_seconds': round(time.process_time() - cpu_start, 1),
+      # The CPU is shared: the 1-minute load average at start and end.
+      'load': [round(load_start, 2), round(os.getloadavg()[0], 2)],
+      'final_loss': round(float(np.mean(losses[-_WINDOW:])), 4),
+      # Fraction of residues with a bond, angle or clash violation.
+      'violations_per_residue': round(float(np.mean(
+          [t['violations/violations_per_residue'] for t in
+           terms[-_WINDOW:]])), 4)}))
 
 
 if __name__ == '__main__':

@@ -27,7 +27,8 @@ def structure_module_loss(value, batch, config) -> dict:
     batch: the features of one example (no recycling axis), including the
       supervised ground truth (backbone_affine_tensor/mask, atom14_gt_*,
       atom14_alt_gt_*, rigidgroups_*, chi_angles/mask, ...); an optional
-      'use_clamped_fape' ().
+      'use_clamped_fape' () and an optional 'violation_loss_scale' (), a
+      factor on the violation term (the train step's schedule sets it).
     config: the structure module's config.
 
   Returns:
@@ -70,7 +71,11 @@ def structure_module_loss(value, batch, config) -> dict:
     # section 1.9.11); the reference requires a nonzero weight_frac.
     if not weight_frac:
       raise ValueError('the violation loss needs sidechain.weight_frac > 0')
-    loss = loss + config.structural_violation_loss_weight * (
-        violations_lib.structural_violation_loss(violations, batch, dtype))
+    violation_loss = violations_lib.structural_violation_loss(
+        violations, batch, dtype)
+    if 'violation_loss_scale' in batch:
+      violation_loss = violation_loss * jnp.asarray(
+          batch['violation_loss_scale'], dtype)
+    loss = loss + config.structural_violation_loss_weight * violation_loss
   ret['loss'] = loss
   return ret

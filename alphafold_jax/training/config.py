@@ -108,6 +108,9 @@ def training_config(*, model_preset: str = 'model_1',
       'log_every_steps': 10,
       'checkpoint_every_steps': 500,
       'keep_checkpoints': 3,
+      # Steps before the violation loss counts (0: from the start); see
+      # train_step.make_train_step.
+      'violation_loss_from_step': 0,
   })
   config.dataset = ml_collections.ConfigDict({
       # Built datasets (train/build_*_dataset.py --data_dir).

@@ -119,13 +119,18 @@ def make_train_step(config: ml_collections.ConfigDict,
     optimizer: from `optimizer.make_optimizer(config.optimizer)`.
 
   The batch holds B examples: every feature has a leading [B] axis before
-  the per-example recycling axis. Metrics are scalars averaged over the
-  examples, plus 'grad_norm' (of the applied gradient), 'learning_rate',
+  the per-example recycling axis. With `config.train.violation_loss_from_step`
+  = k > 0, the structure module's violation loss counts from step k on
+  (before it, its weight is 0): a run fits the fold first and the
+  stereochemistry after, as fine-tuning adds the violation loss to a model
+  trained without it (Suppl. 1.11.3, Table 4). Metrics are scalars averaged
+  over the examples, plus 'grad_norm' (of the applied gradient), 'learning_rate',
   'skipped' (1 when the step was skipped) and 'num_skipped'.
   """
   model = make_model(config.model)
   opt = config.optimizer
   schedule = optimizer_lib.learning_rate_schedule(opt)
+  violation_from = config.train.get('violation_loss_from_step', 0)
 
   def example_loss(params, example, rng):
     outputs, loss = model.apply(params, rng, example)
@@ -141,6 +146,11 @@ def make_train_step(config: ml_collections.ConfigDict,
     rng, step_rng = jax.random.split(state.rng)
     batch_size = jax.tree_util.tree_leaves(batch)[0].shape[0]
     example_rngs = jax.random.split(step_rng, batch_size)
+    if violation_from:
+      # One factor per example and recycling iteration, as every feature.
+      leading = batch['aatype'].shape[:2]
+      batch = dict(batch, violation_loss_scale=jnp.broadcast_to(
+          (state.step >= violation_from).astype(jnp.float32), leading))
     (_, (losses, metrics)), grads = grad_fn(state.params, batch,
                                             example_rngs)
     norms = _per_example_norm(grads)

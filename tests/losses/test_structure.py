@@ -51,6 +51,28 @@ def test_structure_module_loss_without_violation_term(golden, x64):
   np.testing.assert_allclose(violation, expected, rtol=1e-6)
 
 
+def test_violation_loss_scale_multiplies_the_violation_term(golden, x64):
+  """'violation_loss_scale' (the train step's schedule) scales only the
+  violation term: 0 gives the loss without it, 0.5 half of it."""
+  config, batch, flat, outputs = golden
+  sm_config = config.model.heads.structure_module
+  without = copy.deepcopy(sm_config)
+  without.structural_violation_loss_weight = 0.
+
+  def loss(b, c):
+    return float(jax.jit(lambda v, b: structure.structure_module_loss(
+        v, b, c)['loss'])(outputs['structure_module'], b))
+
+  full = loss(batch, sm_config)
+  base = loss(batch, without)
+  assert full - base > 1e-3  # the golden case has violations
+  for scale in (0., 0.5, 1.):
+    scaled = loss(dict(batch, violation_loss_scale=np.asarray(scale)),
+                  sm_config)
+    np.testing.assert_allclose(scaled, base + scale * (full - base),
+                               rtol=1e-9)
+
+
 def test_structure_module_loss_gradient_is_finite(golden, x64):
   """Differentiable everywhere the reference is (epsilons inside the roots)."""
   config, batch, _, outputs = golden

@@ -1,12 +1,15 @@
-"""One training step of the tiny preset: an update with every metric, and a
-non-finite step skipped."""
+"""One training step of the tiny preset: an update with every metric, a
+non-finite step skipped, and the violation loss's starting step."""
+import haiku as hk
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from alphafold_jax.training import data as data_lib
 from alphafold_jax.training import optimizer as optimizer_lib
 from alphafold_jax.training import sharding
+from alphafold_jax.training import train_state as train_state_lib
 from alphafold_jax.training import train_step as train_step_lib
 from alphafold_jax.training import trainer
 
@@ -117,3 +120,38 @@ def test_lddt_averages_only_examples_with_a_structure():
   unresolved = train_step_lib.mean_over_examples(
       jax.tree_util.tree_map(lambda x: x[1:], stacked))
   assert np.isnan(unresolved['lddt_ca'])
+
+
+def _scale_reading_model(model_config):
+  """A stand-in network whose loss is w × the batch's violation_loss_scale
+  (1 when absent): it shows what scale the train step hands the model."""
+  del model_config
+
+  def forward(example):
+    w = hk.get_parameter('w', (), init=hk.initializers.Constant(2.))
+    scale = example.get('violation_loss_scale', jnp.ones((1,)))[0]
+    positions = example['all_atom_positions'][0]
+    outputs = {'structure_module': {'final_atom_positions': positions}}
+    return outputs, w * scale
+  return hk.transform(forward)
+
+
+@pytest.mark.parametrize('from_step', [0, 3])
+def test_violation_loss_counts_from_its_step(monkeypatch, from_step):
+  monkeypatch.setattr(train_step_lib, 'make_model', _scale_reading_model)
+  config = tiny_config(violation_loss_from_step=from_step)
+  optimizer = optimizer_lib.make_optimizer(config.optimizer)
+  _, example = _fake_example(5, True)
+  batch = {k: v[None] for k, v in example.items()}
+  batch['aatype'] = np.zeros((1, 1, 5), np.int32)
+  model = _scale_reading_model(None)
+  state = train_state_lib.create_train_state(
+      model.init(jax.random.PRNGKey(0), example), optimizer,
+      jax.random.PRNGKey(1))
+  step = jax.jit(train_step_lib.make_train_step(config, optimizer))
+  scales = []
+  for _ in range(5):
+    state, metrics = step(state, batch)
+    scales.append(float(metrics['loss']) / 2.)  # w moves by ~lr: 2 ± 0.02
+  expected = [1.] * 5 if not from_step else [0., 0., 0., 1., 1.]
+  np.testing.assert_allclose(scales, expected, atol=0.02)
