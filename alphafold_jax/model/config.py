@@ -1,8 +1,9 @@
 """Model and data configuration: the reference's schema and values.
 
 `model_config(name)` returns the ConfigDict of one of the ten monomer
-presets (model_1..5 and their _ptm variants, Suppl. 1.12 and Table 5); the
-keys and values are those of the released AlphaFold2 so that configs
+presets (model_1..5 and their _ptm variants, Suppl. 1.12 and Table 5) or of
+the ten multimer presets (model_1..5_multimer_v2/_v3, config_multimer.py);
+the keys and values are those of the released AlphaFold2 so that configs
 written for it, such as the golden fixture's config.json, work unchanged.
 """
 import copy
@@ -39,10 +40,15 @@ for _i in range(1, 6):
 
 
 def model_config(name: str) -> ml_collections.ConfigDict:
-  """The full config (data and model) of a monomer preset."""
+  """The full config of a preset: data and model for a monomer preset,
+  model only for a multimer preset."""
+  # pylint: disable-next=g-import-not-at-top
+  from alphafold_jax.model.config_multimer import MULTIMER_PRESETS, multimer_config
+  if name in MULTIMER_PRESETS:
+    return multimer_config(name)
   if name not in CONFIG_DIFFS:
     raise ValueError(f'Unknown model preset {name!r}; expected one of '
-                     f'{", ".join(MODEL_PRESETS)}.')
+                     f'{", ".join(MODEL_PRESETS + MULTIMER_PRESETS)}.')
   cfg = copy.deepcopy(CONFIG)
   cfg.update_from_flattened_dict(CONFIG_DIFFS[name])
   return cfg

@@ -30,7 +30,8 @@ class DistogramHead(hk.Module):
 
 
 class MaskedMsaHead(hk.Module):
-  """Suppl. 1.9.9: msa [N_seq, N, c_m] -> logits [N_seq, N, 23]."""
+  """Suppl. 1.9.9: msa [N_seq, N, c_m] -> logits [N_seq, N, 23] (22 for
+  the multimer)."""
 
   def __init__(self, config, global_config, name='masked_msa_head'):
     super().__init__(name=name)
@@ -38,7 +39,11 @@ class MaskedMsaHead(hk.Module):
     self.global_config = global_config
 
   def __call__(self, representations, batch, is_training):
-    return {'logits': Linear(self.config.num_output, 'zeros', name='logits')(
+    # The multimer config has no num_output: its logits cover the 20
+    # amino acids, unknown and gap.
+    num_output = (len(residue_constants.restypes_with_x_and_gap)
+                  if self.global_config.multimer_mode else self.config.num_output)
+    return {'logits': Linear(num_output, 'zeros', name='logits')(
         representations['msa'])}
 
 

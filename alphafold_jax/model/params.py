@@ -14,6 +14,7 @@ import numpy as np
 from alphafold_jax.common import atomic
 from alphafold_jax.common import residue_constants
 from alphafold_jax.model.config import MODEL_PRESETS
+from alphafold_jax.model.config_multimer import MULTIMER_PRESETS
 from alphafold_jax.model.config import model_config
 
 Params = Mapping[str, Mapping[str, np.ndarray]]
@@ -34,9 +35,33 @@ def haiku_to_flat(params: Params) -> dict:
           for scope, values in params.items() for name, value in values.items()}
 
 
+def is_multimer(config) -> bool:
+  return bool(config.model.global_config.get('multimer_mode', False))
+
+
+def dummy_multimer_batch(num_res: int = 8, num_seq: int = 8,
+                         num_templates: int = 2, dtype=jnp.float32):
+  """Abstract multimer example (jax.ShapeDtypeStruct): no ensemble axis,
+  the whole MSA (the model samples it)."""
+  f, i = dtype, jnp.int32
+  n, s, t = num_res, num_seq, num_templates
+  shapes = {
+      'aatype': ((n,), i), 'residue_index': ((n,), i), 'seq_mask': ((n,), f),
+      'asym_id': ((n,), i), 'entity_id': ((n,), i), 'sym_id': ((n,), i),
+      'msa': ((s, n), i), 'deletion_matrix': ((s, n), f), 'msa_mask': ((s, n), f),
+      'bert_mask': ((s, n), f), 'cluster_bias_mask': ((s,), f),
+      'template_aatype': ((t, n), i),
+      'template_all_atom_positions': ((t, n, residue_constants.atom_type_num, 3), f),
+      'template_all_atom_mask': ((t, n, residue_constants.atom_type_num), f),
+  }
+  return {k: jax.ShapeDtypeStruct(shape, d) for k, (shape, d) in shapes.items()}
+
+
 def dummy_batch(config, num_res: int = 8, num_seq: int = 4, num_extra: int = 4,
                 num_templates: int = 2, dtype=jnp.float32):
   """Abstract features (jax.ShapeDtypeStruct) with the shapes the model reads."""
+  if is_multimer(config):
+    return dummy_multimer_batch(num_res, num_seq + num_extra, num_templates, dtype)
   emb = config.model.embeddings_and_evoformer
   b = config.model.num_recycle + 1 if config.model.resample_msa_in_recycling else 1
   f, i = dtype, jnp.int32
@@ -68,12 +93,17 @@ def dummy_batch(config, num_res: int = 8, num_seq: int = 4, num_extra: int = 4,
 
 def param_shapes(config) -> dict:
   """{'<module path>//<name>': shape} of the parameters the model creates."""
-  from alphafold_jax.model.alphafold import AlphaFold  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from alphafold_jax.model.alphafold import AlphaFold
+  from alphafold_jax.model.alphafold_multimer import AlphaFoldMultimer
 
   def init(batch):
-    return hk.transform(lambda b: AlphaFold(config.model)(
-        b, is_training=False, compute_loss=False,
-        ensemble_representations=False)).init(jax.random.PRNGKey(0), batch)
+    if is_multimer(config):
+      forward = lambda b: AlphaFoldMultimer(config.model)(b, is_training=False)
+    else:
+      forward = lambda b: AlphaFold(config.model)(
+          b, is_training=False, compute_loss=False, ensemble_representations=False)
+    return hk.transform(forward).init(jax.random.PRNGKey(0), batch)
 
   abstract = jax.eval_shape(init, dummy_batch(config))
   return {k: tuple(v.shape) for k, v in haiku_to_flat_shapes(abstract).items()}
@@ -105,7 +135,7 @@ def check_params(flat_shapes: Mapping[str, tuple], expected: Mapping[str, tuple]
 def _preset_from_filename(path: pathlib.Path) -> Optional[str]:
   stem = path.stem
   name = stem[len('params_'):] if stem.startswith('params_') else stem
-  return name if name in MODEL_PRESETS else None
+  return name if name in MODEL_PRESETS + MULTIMER_PRESETS else None
 
 
 def load_params(path, config=None, model_name: Optional[str] = None,
