@@ -3,8 +3,6 @@
 pLDDT is the expected lDDT-Cα under the pLDDT head's distribution; the
 predicted aligned error (PAE) is the expected aligned error under the PAE
 head's distribution, and pTM the predicted TM-score derived from it.
-For complexes, the interface pTM (ipTM, AlphaFold-Multimer, Evans et al.
-2021, section 2.6) scores only residue pairs of different chains.
 """
 from __future__ import annotations
 
@@ -62,18 +60,21 @@ def predicted_tm_score(logits: jax.Array, breaks: jax.Array,
                        interface: bool = False) -> jax.Array:
   """pTM (Suppl. section 1.9.7, eq. 40-41): the best frame's predicted TM.
 
+  With `interface`, ipTM (Evans et al. 2021, section 2.5): only pairs of
+  residues in different chains (by `asym_id`) count.
+
   Args:
     logits: [N_res, N_res, num_bins] PAE logits.
     breaks: [num_bins - 1] bin edges (Å).
     residue_weights: [N_res] in [0, 1]; all ones if None.
-    asym_id: [N_res] chain of each residue; needed when `interface`.
-    interface: ipTM: for each aligned residue i, average the TM terms over
-      the residues j of other chains only (Evans et al. 2021, eq. 3); d0
-      still comes from the whole complex's length.
+    asym_id: [N_res] chain of each residue; needed with `interface`.
+    interface: score the interface only (ipTM).
 
   Returns:
     () the predicted TM-score.
   """
+  if interface and asym_id is None:
+    raise ValueError('predicted_tm_score: interface=True needs asym_id')
   dtype = logits.dtype
   if residue_weights is None:
     residue_weights = jnp.ones(logits.shape[0], dtype)
@@ -92,10 +93,8 @@ def predicted_tm_score(logits: jax.Array, breaks: jax.Array,
 
   pair_weights = residue_weights[None, :] * residue_weights[:, None]
   if interface:
-    if asym_id is None:
-      raise ValueError('The interface pTM needs asym_id.')
     asym_id = jnp.asarray(asym_id)
-    pair_weights = pair_weights * (asym_id[:, None] != asym_id[None, :])
+    pair_weights = pair_weights * (asym_id[:, None] != asym_id[None, :]).astype(dtype)
   normed_pair_weights = pair_weights / (
       1e-8 + jnp.sum(pair_weights, axis=-1, keepdims=True))
   per_alignment = jnp.sum(predicted_tm_term * normed_pair_weights, axis=-1)

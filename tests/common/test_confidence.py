@@ -55,46 +55,46 @@ def test_ptm_ignores_zero_weight_residues(outputs32):
           logits[:num_res // 2, :num_res // 2], breaks), rtol=1e-5)
 
 
-def _iptm_by_definition(logits, breaks, asym_id):
-  """ipTM from its definition, in numpy: for each aligned residue i, the
-  mean over residues j of other chains of the expected TM term, maximised
-  over i; d0 from the complex's whole length."""
-  num_res = logits.shape[0]
-  d0 = 1.24 * (max(num_res, 19) - 15) ** (1. / 3) - 1.8
+def _two_chain_logits(intra_bin, inter_bin, num_res=30, split=20, num_bins=64):
+  asym_id = np.array([1] * split + [2] * (num_res - split))
+  same = asym_id[:, None] == asym_id[None, :]
+  bins = np.where(same, intra_bin, inter_bin)
+  logits = 50. * np.eye(num_bins, dtype=np.float32)[bins]
+  breaks = np.linspace(0., 31., num_bins - 1, dtype=np.float32)
+  return logits, breaks, asym_id
+
+
+def test_iptm_scores_only_the_interface():
+  # Chains confident in themselves, not in their placement: pTM stays
+  # middling, ipTM is low; the other way round ipTM is high.
+  logits, breaks, asym_id = _two_chain_logits(intra_bin=0, inter_bin=63)
+  iptm = float(confidence.predicted_tm_score(logits, breaks, asym_id=asym_id,
+                                             interface=True))
+  ptm = float(confidence.predicted_tm_score(logits, breaks))
+  assert iptm < 0.1 < ptm
+  logits, breaks, asym_id = _two_chain_logits(intra_bin=63, inter_bin=0)
+  iptm = float(confidence.predicted_tm_score(logits, breaks, asym_id=asym_id,
+                                             interface=True))
+  assert iptm > 0.9
+
+
+def test_iptm_is_the_best_frame_over_inter_chain_pairs():
+  rng = np.random.RandomState(1)
+  _, breaks, asym_id = _two_chain_logits(0, 0)
+  logits = rng.randn(30, 30, 64).astype(np.float32)
+  iptm = confidence.predicted_tm_score(logits, breaks, asym_id=asym_id, interface=True)
+  # Direct evaluation of eq. 40-41 with the sum over the other chain only.
+  d0 = 1.24 * (30 - 15) ** (1. / 3) - 1.8
   step = breaks[1] - breaks[0]
   centers = np.append(breaks + step / 2, breaks[-1] + 1.5 * step)
-  probs = np.exp(logits - logits.max(-1, keepdims=True))
-  probs /= probs.sum(-1, keepdims=True)
-  term = np.sum(probs / (1 + (centers / d0) ** 2), axis=-1)
-  return max(np.mean(term[i, asym_id != asym_id[i]])
-             for i in range(num_res))
+  probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+  tm = (probs / (1 + (centers / d0) ** 2)).sum(-1)
+  other = asym_id[:, None] != asym_id[None, :]
+  per_frame = (tm * other).sum(-1) / other.sum(-1)
+  np.testing.assert_allclose(iptm, per_frame.max(), rtol=1e-5)
 
 
-def test_iptm_scores_only_pairs_across_chains(outputs32):
-  logits = outputs32['predicted_aligned_error/logits'].astype(np.float64)
-  breaks = outputs32['predicted_aligned_error/breaks'].astype(np.float64)
-  num_res = logits.shape[0]
-  asym_id = np.repeat([1, 2, 3], [10, 15, num_res - 25])
-  iptm = confidence.predicted_tm_score(logits, breaks, asym_id=asym_id,
-                                       interface=True)
-  np.testing.assert_allclose(iptm, _iptm_by_definition(logits, breaks,
-                                                       asym_id), rtol=1e-5)
-  # Pairs within a chain do not count: changing them leaves ipTM as it is.
-  same_chain = asym_id[:, None] == asym_id[None, :]
-  changed = np.where(same_chain[..., None],
-                     np.random.RandomState(1).randn(*logits.shape) * 50.,
-                     logits)
-  np.testing.assert_allclose(
-      confidence.predicted_tm_score(changed, breaks, asym_id=asym_id,
-                                    interface=True), iptm, rtol=1e-6)
-  # Without `interface`, asym_id changes nothing: that is pTM.
-  np.testing.assert_allclose(
-      confidence.predicted_tm_score(logits, breaks, asym_id=asym_id),
-      confidence.predicted_tm_score(logits, breaks), rtol=1e-6)
-
-
-def test_iptm_needs_asym_id(outputs32):
+def test_iptm_needs_the_chains():
+  logits, breaks, _ = _two_chain_logits(0, 0)
   with pytest.raises(ValueError, match='asym_id'):
-    confidence.predicted_tm_score(outputs32['predicted_aligned_error/logits'],
-                                  outputs32['predicted_aligned_error/breaks'],
-                                  interface=True)
+    confidence.predicted_tm_score(logits, breaks, interface=True)

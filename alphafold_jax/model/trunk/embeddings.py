@@ -42,7 +42,7 @@ def _template_single_features(batch, dtype, placeholder_for_undefined: bool):
   return features, torsions['torsion_angles_mask'][..., 2].astype(dtype)
 
 
-def _stack(iteration, num_block, msa_act, pair_act, msa_mask, pair_mask,
+def evoformer_stack(iteration, num_block, msa_act, pair_act, msa_mask, pair_mask,
            global_config, is_training):
   """`num_block` Evoformer blocks with their own weights, scanned so that
   compile time does not grow with depth (and rematerialised on request)."""
@@ -107,7 +107,7 @@ class EmbeddingsAndEvoformer(hk.Module):
     # Extra-MSA stack (Alg. 18).
     extra_act = Linear(c.extra_msa_channel, name='extra_msa_activations')(
         _extra_msa_features(batch).astype(dtype))
-    _, pair_act = _stack(
+    _, pair_act = evoformer_stack(
         EvoformerIteration(c.evoformer, gc, is_extra_msa=True, name='extra_msa_stack'),
         c.extra_msa_stack_num_block, extra_act, pair_act,
         batch['extra_msa_mask'].astype(dtype), mask_2d, gc, is_training)
@@ -123,7 +123,7 @@ class EmbeddingsAndEvoformer(hk.Module):
       msa_act = jnp.concatenate([msa_act, act], axis=0)
       msa_mask = jnp.concatenate([msa_mask, row_mask], axis=0)
 
-    msa_act, pair_act = _stack(
+    msa_act, pair_act = evoformer_stack(
         EvoformerIteration(c.evoformer, gc, is_extra_msa=False),
         c.evoformer_num_block, msa_act, pair_act, msa_mask, mask_2d, gc, is_training)
 

@@ -10,10 +10,43 @@ from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
 from alphafold_jax.model.trunk import msa_sampling
 from alphafold_jax.model.trunk.dgram import dgram_from_positions
-from alphafold_jax.model.trunk.embeddings import _stack
+from alphafold_jax.model.trunk.embeddings import evoformer_stack
 from alphafold_jax.model.trunk.evoformer import EvoformerIteration
 from alphafold_jax.model.trunk.template_multimer import TemplateEmbedding
 from alphafold_jax.model.trunk.template_multimer import template_embedding_1d
+
+
+def relative_features(batch, config, dtype):
+  """Relative position within a chain, same-entity flag and relative chain
+  index within an entity (Evans et al. 2021, section 2.2), one-hot.
+
+  batch: residue_index, asym_id, entity_id, sym_id [N] -> [N, N, 2 r + 2 + 1
+  + 2 s + 2] with r = max_relative_idx, s = max_relative_chain (or
+  [N, N, 2 r + 1] without use_chain_relative).
+  """
+  c = config
+  pos = batch['residue_index']
+  asym_id = batch['asym_id']
+  same_chain = asym_id[:, None] == asym_id[None, :]
+  offset = jnp.clip(pos[:, None] - pos[None, :] + c.max_relative_idx,
+                    0, 2 * c.max_relative_idx)
+  if not c.use_chain_relative:
+    return jax.nn.one_hot(offset, 2 * c.max_relative_idx + 1, dtype=dtype)
+  # Another chain is one more class.
+  offset = jnp.where(same_chain, offset, 2 * c.max_relative_idx + 1)
+  rel_pos = jax.nn.one_hot(offset, 2 * c.max_relative_idx + 2, dtype=dtype)
+  entity_id = batch['entity_id']
+  same_entity = entity_id[:, None] == entity_id[None, :]
+  sym_id = batch['sym_id']
+  rel_chain = jnp.clip(sym_id[:, None] - sym_id[None, :] + c.max_relative_chain,
+                       0, 2 * c.max_relative_chain)
+  # sym_id may come as floats holding integers.
+  rel_chain = jnp.where(same_entity, rel_chain,
+                        2 * c.max_relative_chain + 1).astype(jnp.int32)
+  return jnp.concatenate([
+      rel_pos, same_entity.astype(dtype)[..., None],
+      jax.nn.one_hot(rel_chain, 2 * c.max_relative_chain + 2, dtype=dtype)],
+      axis=-1)
 
 
 class EmbeddingsAndEvoformer(hk.Module):
@@ -33,30 +66,10 @@ class EmbeddingsAndEvoformer(hk.Module):
     self.global_config = global_config
 
   def _relative_encoding(self, batch, dtype):
-    """Relative position within a chain, same-entity flag and relative chain
-    index within an entity (Evans et al. 2021, section 2.2), embedded."""
+    """The relative features, embedded (a method, so that its scope is the
+    reference's `~_relative_encoding`)."""
     c = self.config
-    pos = batch['residue_index']
-    asym_id = batch['asym_id']
-    same_chain = asym_id[:, None] == asym_id[None, :]
-    offset = jnp.clip(pos[:, None] - pos[None, :] + c.max_relative_idx,
-                      0, 2 * c.max_relative_idx)
-    if c.use_chain_relative:
-      # Another chain is one more class.
-      offset = jnp.where(same_chain, offset, 2 * c.max_relative_idx + 1)
-      rel_pos = jax.nn.one_hot(offset, 2 * c.max_relative_idx + 2, dtype=dtype)
-      entity_id = batch['entity_id']
-      same_entity = entity_id[:, None] == entity_id[None, :]
-      sym_id = batch['sym_id']
-      rel_chain = jnp.clip(sym_id[:, None] - sym_id[None, :] + c.max_relative_chain,
-                           0, 2 * c.max_relative_chain)
-      rel_chain = jnp.where(same_entity, rel_chain, 2 * c.max_relative_chain + 1)
-      features = jnp.concatenate([
-          rel_pos, same_entity.astype(dtype)[..., None],
-          jax.nn.one_hot(rel_chain, 2 * c.max_relative_chain + 2, dtype=dtype)],
-          axis=-1)
-    else:
-      features = jax.nn.one_hot(offset, 2 * c.max_relative_idx + 1, dtype=dtype)
+    features = relative_features(batch, c, dtype)
     return Linear(c.pair_channel, name='position_activations')(features)
 
   def __call__(self, batch, is_training, key):
@@ -108,7 +121,7 @@ class EmbeddingsAndEvoformer(hk.Module):
     extra_feat, extra_mask = msa_sampling.create_extra_msa_feature(batch, c.num_extra_msa)
     extra_act = Linear(c.extra_msa_channel, name='extra_msa_activations')(
         extra_feat.astype(dtype))
-    _, pair_act = _stack(
+    _, pair_act = evoformer_stack(
         EvoformerIteration(c.evoformer, gc, is_extra_msa=True, name='extra_msa_stack'),
         c.extra_msa_stack_num_block, extra_act, pair_act,
         extra_mask.astype(dtype), mask_2d, gc, is_training)
@@ -120,7 +133,7 @@ class EmbeddingsAndEvoformer(hk.Module):
       msa_act = jnp.concatenate([msa_act, template_act.astype(dtype)], axis=0)
       msa_mask = jnp.concatenate([msa_mask, template_mask.astype(dtype)], axis=0)
 
-    msa_act, pair_act = _stack(
+    msa_act, pair_act = evoformer_stack(
         EvoformerIteration(c.evoformer, gc, is_extra_msa=False),
         c.evoformer_num_block, msa_act, pair_act, msa_mask, mask_2d, gc, is_training)
 

@@ -128,7 +128,9 @@ def make_masked_msa(batch, key, config, epsilon=1e-6):
   logits = jnp.log(categorical_probs + epsilon)
   replacement = jnp.argmax(gumbel_max_sample(replace_key, logits), axis=-1)
   bert_msa = jnp.where(mask_position, replacement, batch['msa'])
-  bert_msa = bert_msa * batch['msa_mask']
+  # Rows and residues outside msa_mask become residue 0; the product of
+  # integers and a 0/1 mask stays an integer.
+  bert_msa = (bert_msa * batch['msa_mask']).astype(batch['msa'].dtype)
   batch['bert_mask'] = batch['bert_mask'] * mask_position.astype(jnp.float32)
   batch['true_msa'] = batch['msa']
   batch['msa'] = bert_msa
@@ -140,8 +142,12 @@ def nearest_neighbor_clusters(batch, gap_agreement_weight=0.):
   (Suppl. 1.2.7, 'cluster' features).
 
   Agreement counts equal residues, gaps weighted by gap_agreement_weight and
-  mask tokens not at all. Returns the cluster profile [S_c, N, 23] and the
-  mean deletion count [S_c, N] of each centre with its assigned rows.
+  mask tokens not at all. As in the released model, an extra row's soft
+  assignment is scaled by the number of residues it shares with the centre
+  (both masks set), and the centre itself counts once.
+
+  Returns the cluster profile [S_c, N, 23] and the mean deletion count
+  [S_c, N] of each centre with its assigned rows.
   """
   weights = jnp.array([1.] * 21 + [gap_agreement_weight] + [0.], dtype=jnp.float32)
   msa_mask = batch['msa_mask']
@@ -155,7 +161,8 @@ def nearest_neighbor_clusters(batch, gap_agreement_weight=0.):
   agreement = jnp.einsum('mrc,nrc->nm', extra_one_hot_masked,
                          weights * msa_one_hot_masked)
   cluster_assignment = jax.nn.softmax(1e3 * agreement, axis=0)
-  cluster_assignment = cluster_assignment * jnp.einsum('mr,nr->mn', msa_mask, extra_mask)
+  cluster_assignment = cluster_assignment * jnp.einsum('mr,nr->mn', msa_mask,
+                                                      extra_mask)
   # Each centre counts itself.
   cluster_count = jnp.sum(cluster_assignment, axis=-1) + 1.
   msa_sum = jnp.einsum('nm,mrc->nrc', cluster_assignment, extra_one_hot_masked)
