@@ -11,6 +11,14 @@
       --obsolete_pdbs_path=$DOWNLOAD_DIR/pdb_mmcif/obsolete.dat \
       --max_template_date=2022-01-01
 
+  # A complex (one FASTA record per chain; identical sequences are copies),
+  # with the flags above, --db_preset as for the monomer, and:
+  python run_alphafold.py --fasta_paths=complex.fasta --output_dir=out \
+      --data_dir=$DOWNLOAD_DIR --model_preset=multimer ... \
+      --uniprot_database_path=$DOWNLOAD_DIR/uniprot/uniprot.fasta \
+      --pdb_seqres_database_path=$DOWNLOAD_DIR/pdb_seqres/pdb_seqres.txt \
+      --num_multimer_predictions_per_model=5
+
   # A model of ours (train/train.py's workdir, whose saved config.json
   # builds the network) instead of released weights:
   python run_alphafold.py --fasta_paths=x.fasta --output_dir=out \
@@ -41,16 +49,16 @@ from alphafold_jax.inference import run
 _MAX_RANDOM_SEED = 2**24
 
 _FASTA_PATHS = flags.DEFINE_list(
-    'fasta_paths', None, 'FASTA files, one chain each; each file\'s name '
-    'names its output folder.')
+    'fasta_paths', None, 'FASTA files, one chain each (multimer: one record '
+    'per chain of the complex); each file\'s name names its output folder.')
 _OUTPUT_DIR = flags.DEFINE_string('output_dir', None,
                                   'Where the outputs are written.')
 _DATA_DIR = flags.DEFINE_string(
     'data_dir', None, 'Folder holding params/params_<model>.npz.')
 _MODEL_PRESET = flags.DEFINE_enum(
     'model_preset', 'monomer', list(models.MODEL_PRESETS),
-    'monomer (model_1..5), monomer_ptm (with PAE and pTM) or monomer_casp14 '
-    '(8 ensemble members).')
+    'monomer (model_1..5), monomer_ptm (with PAE and pTM), monomer_casp14 '
+    '(8 ensemble members) or multimer (model_1..5_multimer_v3, complexes).')
 _DB_PRESET = flags.DEFINE_enum(
     'db_preset', 'full_dbs', list(databases.DB_PRESETS),
     'full_dbs: BFD + UniRef30 with HHblits; reduced_dbs: small BFD with '
@@ -64,6 +72,9 @@ _DATABASE_FLAGS = {
     'pdb70_database_path': 'PDB70 HH-suite database prefix (templates).',
     'template_mmcif_dir': 'Folder of PDB mmCIF files (templates).',
     'obsolete_pdbs_path': 'PDB obsolete.dat (templates).',
+    'uniprot_database_path': 'UniProt FASTA (jackhmmer; multimer).',
+    'pdb_seqres_database_path': 'PDB seqres FASTA, pdb_seqres.txt '
+                                '(hmmsearch templates; multimer).',
 }
 for _name, _help in _DATABASE_FLAGS.items():
   flags.DEFINE_string(_name, None, _help)
@@ -86,11 +97,23 @@ _BENCHMARK = flags.DEFINE_boolean(
     'benchmark', False, 'Run each model twice and time the second run '
     '(without compilation) in timings.json.')
 _NUM_RECYCLE = flags.DEFINE_integer(
-    'num_recycle', None, 'Recycling iterations; the preset\'s (3) when unset.')
+    'num_recycle', None, 'Recycling iterations; the preset\'s when unset (3; '
+    'multimer: up to 20).')
 _RECYCLE_EARLY_STOP_TOLERANCE = flags.DEFINE_float(
-    'recycle_early_stop_tolerance', 0.,
-    'Stop recycling once the mean Cα movement between iterations is below '
-    'this (Å); 0 runs every iteration.')
+    'recycle_early_stop_tolerance', None,
+    'Stop recycling once the Cα positions move less than this (Å) between '
+    'iterations; 0 runs every iteration. The preset\'s when unset (0; '
+    'multimer: 0.5).')
+_NUM_MULTIMER_PREDICTIONS_PER_MODEL = flags.DEFINE_integer(
+    'num_multimer_predictions_per_model',
+    models.NUM_MULTIMER_PREDICTIONS_PER_MODEL,
+    'Multimer: predictions (seeds) per model, named <model>_pred_<i>.')
+_HMMSEARCH_BINARY_PATH = flags.DEFINE_string(
+    'hmmsearch_binary_path', None, 'Multimer: search templates with this '
+    'hmmsearch binary (and --hmmbuild_binary_path) instead of pyhmmer.')
+_HMMBUILD_BINARY_PATH = flags.DEFINE_string(
+    'hmmbuild_binary_path', None, 'The hmmbuild binary of '
+    '--hmmsearch_binary_path; hmmbuild on PATH when unset.')
 _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', None, 'A training workdir of train/train.py (or a '
     'released-format .npz) to predict with instead of --data_dir\'s params.')
@@ -128,7 +151,11 @@ def main(argv):
       checkpoint=_CHECKPOINT.value,
       checkpoint_config=_CHECKPOINT_CONFIG.value,
       save_embeddings=_SAVE_EMBEDDINGS.value,
-      use_gpu_relax=_USE_GPU_RELAX.value)
+      use_gpu_relax=_USE_GPU_RELAX.value,
+      num_multimer_predictions_per_model=(
+          _NUM_MULTIMER_PREDICTIONS_PER_MODEL.value),
+      hmmsearch_binary_path=_HMMSEARCH_BINARY_PATH.value,
+      hmmbuild_binary_path=_HMMBUILD_BINARY_PATH.value)
   try:
     results = run.run(options)
   except inputs.InputError as e:
@@ -136,10 +163,13 @@ def main(argv):
     # without a traceback (a library's message may span lines).
     sys.exit('Error: ' + ' '.join(str(e).split()))
   for name, result in results.items():
-    best = result['ranking']['order'][0]
-    print(f'{name}: best model {best}, mean pLDDT '
-          f'{result["ranking"]["plddts"][best]:.2f}; outputs in '
-          f'{result["output_dir"]}')
+    ranking = result['ranking']
+    best = ranking['order'][0]
+    key = next(k for k in ranking if k != 'order')
+    label = {'plddts': 'ranking confidence (mean pLDDT or pTM)',
+             'iptm+ptm': '0.8 ipTM + 0.2 pTM'}.get(key, key)
+    print(f'{name}: best model {best}, {label} '
+          f'{ranking[key][best]:.2f}; outputs in {result["output_dir"]}')
 
 
 if __name__ == '__main__':

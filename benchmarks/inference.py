@@ -1,4 +1,4 @@
-"""Inference speed and memory of the full-size model_1_ptm.
+"""Inference speed and memory of a full-size model (model_1_ptm by default).
 
 Random weights, a synthetic 256-sequence MSA, 3 recycles. Prints one JSON
 line per sequence length: compile and run seconds, peak resident memory and,
@@ -6,6 +6,11 @@ on a GPU, peak device memory. Each length runs in its own process so that
 the memory figures do not carry over.
 
   python benchmarks/inference.py [--num_res 64 128 256] [--preset model_1_ptm]
+
+A multimer preset (e.g. --preset model_1_multimer_v3) predicts a synthetic
+heterodimer: --num_res is the complex's total length, split into two chains,
+with the MSA padded to 512 rows as the multimer pipeline does, four empty
+templates, and exactly --num_recycle recycles (no early stop).
 """
 import argparse
 import json
@@ -37,18 +42,65 @@ def synthetic_raw_features(num_res: int, num_seq: int, seed: int = 0):
   }
 
 
+# Rows of a multimer example's MSA at the least (the pipeline pads to it).
+MULTIMER_MIN_MSA_ROWS = 512
+MULTIMER_NUM_TEMPLATES = 4
+
+
+def synthetic_multimer_batch(num_res: int, num_seq: int, seed: int = 0):
+  """The model input of a heterodimer of num_res residues in all."""
+  from alphafold_jax.common import residue_constants
+  raw = synthetic_raw_features(num_res, num_seq, seed)
+  rows = max(num_seq, MULTIMER_MIN_MSA_ROWS)
+  # HHblits ids to the model's order (the multimer example's msa).
+  msa = np.asarray(residue_constants.MAP_HHBLITS_AATYPE_TO_OUR_AATYPE,
+                   np.int32)[raw['msa']]
+  msa_mask = np.zeros((rows, num_res), np.float32)
+  msa_mask[:num_seq] = 1.
+  first = num_res // 2
+  asym_id = np.repeat([1, 2], [first, num_res - first]).astype(np.int32)
+  atoms = residue_constants.atom_type_num
+  return {
+      'aatype': msa[0], 'seq_mask': np.ones(num_res, np.float32),
+      'residue_index': np.concatenate([np.arange(first),
+                                       np.arange(num_res - first)]
+                                      ).astype(np.int32),
+      'asym_id': asym_id, 'entity_id': asym_id,
+      'sym_id': np.ones(num_res, np.int32),
+      'msa': np.pad(msa, ((0, rows - num_seq), (0, 0))),
+      'deletion_matrix': np.pad(raw['deletion_matrix_int'].astype(np.float32),
+                                ((0, rows - num_seq), (0, 0))),
+      'msa_mask': msa_mask, 'bert_mask': msa_mask.copy(),
+      'cluster_bias_mask': np.eye(1, rows, dtype=np.float32)[0],
+      'template_aatype': np.zeros((MULTIMER_NUM_TEMPLATES, num_res), np.int32),
+      'template_all_atom_positions': np.zeros(
+          (MULTIMER_NUM_TEMPLATES, num_res, atoms, 3), np.float32),
+      'template_all_atom_mask': np.zeros(
+          (MULTIMER_NUM_TEMPLATES, num_res, atoms), np.float32),
+  }
+
+
 def run_one(num_res: int, preset: str, num_seq: int, num_recycle: int):
   import haiku as hk
   import jax
   from alphafold_jax.data.features import process_features
-  from alphafold_jax.model import AlphaFold, model_config
+  from alphafold_jax.inference import runner_multimer
+  from alphafold_jax.model import AlphaFold, AlphaFoldMultimer, model_config
 
   cfg = model_config(preset)
-  cfg.model.num_recycle = num_recycle
-  cfg.data.common.num_recycle = num_recycle
-  batch = process_features(synthetic_raw_features(num_res, num_seq), cfg,
-                           mode='eval', random_seed=0)
-  model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
+  if cfg.model.global_config.multimer_mode:
+    # Every recycle runs, so that the timing does not depend on when the
+    # random network's structure settles.
+    cfg = runner_multimer.configure(cfg, num_recycle, 0.)
+    batch = synthetic_multimer_batch(num_res, num_seq)
+    model = hk.transform(lambda b: AlphaFoldMultimer(cfg.model)(
+        b, is_training=False))
+  else:
+    cfg.model.num_recycle = num_recycle
+    cfg.data.common.num_recycle = num_recycle
+    batch = process_features(synthetic_raw_features(num_res, num_seq), cfg,
+                             mode='eval', random_seed=0)
+    model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
   params = jax.jit(model.init)(jax.random.PRNGKey(0), batch)
   apply = jax.jit(model.apply)
 

@@ -3,6 +3,9 @@ import json
 import os
 import pathlib
 import re
+
+
+import pickle
 import shutil
 import subprocess
 import sys
@@ -10,7 +13,9 @@ import sys
 import numpy as np
 import pytest
 
+from tests.inference import multimer_data
 from tests.inference import tiny_model
+from tests.inference import tiny_multimer
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEMO = ROOT / 'demo'
@@ -160,3 +165,122 @@ def test_required_flags(tmp_path, flag):
   result = _run(*args.values(), timeout=BAD_INPUT_TIMEOUT_S)
   assert result.returncode != 0
   assert flag.lstrip('-') in result.stderr
+
+
+TINY_MULTIMER_CONFIG_FILE = ROOT / 'tests' / 'inference' / 'tiny_multimer.py'
+
+
+def _chains_of_pdb(text):
+  """{chain id: [residue numbers]} of the ATOM records of PDB text."""
+  chains = {}
+  for line in text.splitlines():
+    if line.startswith('ATOM'):
+      numbers = chains.setdefault(line[21], [])
+      if not numbers or numbers[-1] != int(line[22:26]):
+        numbers.append(int(line[22:26]))
+  return chains
+
+
+def test_multimer_prediction_end_to_end(tmp_path):
+  """A heteromer with a copy (BPTI variant x2 + another chain) from real
+  jackhmmer and hmmsearch searches of small databases to every output."""
+  params = tmp_path / 'tiny_multimer.npz'
+  tiny_multimer.write_random_params(tiny_multimer.tiny_config(), params)
+  databases = multimer_data.write_databases(tmp_path / 'dbs')
+  bpti, other = multimer_data.chain_sequences()
+  fasta = tmp_path / 'complex.fasta'
+  fasta.write_text(f'>bpti variant\n{bpti}\n>other\n{other}\n'
+                   f'>bpti_copy\n{bpti}\n')
+  out = tmp_path / 'out'
+  args = [f'--fasta_paths={fasta}', f'--output_dir={out}',
+          '--model_preset=multimer', '--db_preset=reduced_dbs',
+          *[f'--{k}={v}' for k, v in databases.items()],
+          f'--checkpoint={params}',
+          f'--checkpoint_config={TINY_MULTIMER_CONFIG_FILE}',
+          '--max_template_date=2020-01-01',
+          '--num_multimer_predictions_per_model=2', '--random_seed=1',
+          # Relaxing a random network's structure takes minutes; the
+          # relaxation of complexes is tested in tests/inference/test_relax.py.
+          '--models_to_relax=none']
+  result = _run(*args)
+  assert result.returncode == 0, result.stderr[-3000:]
+  target = out / 'complex'
+  names = ['model_checkpoint_pred_0', 'model_checkpoint_pred_1']
+
+  # Searches: once per distinct sequence, in msas/<first chain id>/.
+  chain_map = json.loads((target / 'msas' / 'chain_id_map.json').read_text())
+  assert {k: v['sequence'] for k, v in chain_map.items()} == {
+      'A': bpti, 'B': other, 'C': bpti}
+  assert chain_map['A']['description'] == 'bpti variant'
+  for chain in 'AB':
+    for name in ('uniref90_hits.sto', 'mgnify_hits.sto', 'small_bfd_hits.sto',
+                 'uniprot_hits.sto', 'pdb_hits.sto'):
+      assert (target / 'msas' / chain / name).is_file(), (chain, name)
+  assert not (target / 'msas' / 'C').exists()
+  assert '5pti_A' in (target / 'msas' / 'A' / 'pdb_hits.sto').read_text()
+
+  # Each prediction's files; ranking by 0.8 ipTM + 0.2 pTM.
+  ranking = json.loads((target / 'ranking_debug.json').read_text())
+  assert sorted(ranking) == ['iptm+ptm', 'order']
+  assert sorted(ranking['order']) == names
+  for name in names:
+    with open(target / f'result_{name}.pkl', 'rb') as f:
+      prediction = pickle.load(f)
+    assert 0 < prediction['iptm'] < 1 and 0 < prediction['ptm'] < 1
+    np.testing.assert_allclose(
+        ranking['iptm+ptm'][name],
+        0.8 * prediction['iptm'] + 0.2 * prediction['ptm'], rtol=1e-6)
+    num_res = 2 * len(bpti) + len(other)
+    assert prediction['predicted_aligned_error'].shape == (num_res, num_res)
+    pae = json.loads((target / f'pae_{name}.json').read_text())
+    assert len(pae[0]['predicted_aligned_error']) == num_res
+    confidence = json.loads((target / f'confidence_{name}.json').read_text())
+    assert len(confidence['confidenceScore']) == num_res
+    assert (target / f'confidence_{name}.png').stat().st_size > 0
+    # Chains in asym_id order, as v2.3 writes them: the copies of a
+    # sequence next to each other (A, B: BPTI; C: the other chain), each
+    # numbered from 1.
+    chains = _chains_of_pdb((target / f'unrelaxed_{name}.pdb').read_text())
+    assert chains == {'A': list(range(1, len(bpti) + 1)),
+                      'B': list(range(1, len(bpti) + 1)),
+                      'C': list(range(1, len(other) + 1))}
+  first, second = ranking['order']
+  assert ranking['iptm+ptm'][first] >= ranking['iptm+ptm'][second]
+  # Two seeds, two MSA samples: two different predictions.
+  assert (ranking['iptm+ptm'][first] != ranking['iptm+ptm'][second])
+
+  ranked = (target / 'ranked_0.pdb').read_text()
+  assert list(_chains_of_pdb(ranked)) == ['A', 'B', 'C']
+  cif = (target / 'ranked_0.cif').read_text()
+  assert {line.split()[6] for line in cif.splitlines()
+          if line.startswith('ATOM')} == {'A', 'B', 'C'}
+  assert ranked.count('TER') == 3
+  assert json.loads((target / 'relax_metrics.json').read_text()) == {}
+  with open(target / 'features.pkl', 'rb') as f:
+    features = pickle.load(f)
+  np.testing.assert_array_equal(
+      features['asym_id'], np.repeat([1, 2, 3], [len(bpti), len(bpti),
+                                                 len(other)]))
+  timings = json.loads((target / 'timings.json').read_text())
+  assert {f'predict_and_compile_{n}' for n in names} <= set(timings)
+
+
+def test_multimer_without_uniprot_is_one_line_before_any_search(tmp_path):
+  bpti, other = multimer_data.chain_sequences()
+  fasta = tmp_path / 'complex.fasta'
+  fasta.write_text(f'>a\n{bpti}\n>b\n{other}\n')
+  # The weight files are checked first (that each is a readable archive).
+  (tmp_path / 'params').mkdir()
+  for i in range(1, 6):
+    np.savez(tmp_path / 'params' / f'params_model_{i}_multimer_v3.npz',
+             **{'alphafold/alphafold_iteration//placeholder': np.zeros(1)})
+  result = _run(f'--fasta_paths={fasta}', f'--output_dir={tmp_path / "out"}',
+                f'--data_dir={tmp_path}', '--model_preset=multimer',
+                '--pdb_seqres_database_path=seqres.txt',
+                '--max_template_date=2020-01-01',
+                timeout=BAD_INPUT_TIMEOUT_S)
+  assert result.returncode != 0
+  assert 'Traceback' not in result.stderr
+  assert result.stderr.splitlines()[-1] == ('Error: --uniprot_database_path must be set for '
+                        '--model_preset=multimer.')
+  assert not (tmp_path / 'out').exists()

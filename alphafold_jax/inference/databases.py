@@ -42,6 +42,10 @@ class DatabasePaths:
   pdb70_database_path: Optional[str] = None
   template_mmcif_dir: Optional[str] = None
   obsolete_pdbs_path: Optional[str] = None
+  # AlphaFold-Multimer: the UniProt FASTA (jackhmmer, the rows paired
+  # across chains) and the PDB seqres FASTA (hmmsearch, templates).
+  uniprot_database_path: Optional[str] = None
+  pdb_seqres_database_path: Optional[str] = None
 
 
 class _Precomputed:
@@ -156,3 +160,106 @@ def _kalign_or_none():
     return kalign.Kalign()
   except subprocess_tool.ToolError:
     return None
+
+
+# The multimer's template search output (hmmsearch, Stockholm).
+PDB_SEQRES_OUTPUT = 'pdb_hits.sto'
+
+
+def multimer_searches_to_run(paths: DatabasePaths, db_preset: str,
+                             chain_dir: str, use_precomputed_msas: bool,
+                             is_heteromer: bool) -> Dict[str, tuple]:
+  """{search output: database flags} of one chain's searches in a complex
+  (outputs in `chain_dir`, msas/<chain id>/).
+
+  The UniProt and seqres flags must always be set, as in v2.3 (the run
+  refuses a multimer preset without them); the files need to exist only
+  for the searches that run.
+
+  Raises:
+    InputError: a database that is unset, or missing where a search needs it.
+  """
+  unset = [f'--{flag}' for flag in ('uniprot_database_path',
+                                    'pdb_seqres_database_path')
+           if not getattr(paths, flag)]
+  if unset:
+    raise inputs.InputError(f'{" and ".join(unset)} must be set for '
+                            '--model_preset=multimer.')
+  searches = _searches(db_preset)
+  searches[PDB_SEQRES_OUTPUT] = ('pdb_seqres_database_path',)
+  if is_heteromer:
+    # Imported here: the multimer pipeline is needed only for complexes.
+    from alphafold_jax.data.multimer import pipeline as multimer_pipeline  # pylint: disable=g-import-not-at-top
+    searches[multimer_pipeline.UNIPROT_OUTPUT] = ('uniprot_database_path',)
+  needed = {}
+  for output, flags in searches.items():
+    if use_precomputed_msas and os.path.exists(os.path.join(chain_dir,
+                                                            output)):
+      continue
+    needed[output] = flags
+  inputs.check_paths({f: getattr(paths, f) for flags in needed.values()
+                      for f in flags}, 'databases')
+  inputs.check_paths({'template_mmcif_dir': paths.template_mmcif_dir},
+                     'template structures')
+  return needed
+
+
+def make_multimer_data_pipeline(paths: DatabasePaths, db_preset: str,
+                                use_precomputed_msas: bool,
+                                max_template_date: str,
+                                hmmsearch_binary_path: Optional[str] = None,
+                                hmmbuild_binary_path: Optional[str] = None):
+  """The MultimerDataPipeline of a complex (databases checked beforehand by
+  `multimer_searches_to_run` for each chain).
+
+  A search whose database flag is unset must have its output reused (the
+  check made sure); every other search gets its tool. Templates: hmmsearch
+  of pdb_seqres through pyhmmer, or the HMMER binaries when
+  `hmmsearch_binary_path` is given.
+  """
+  # pylint: disable=g-import-not-at-top
+  from alphafold_jax.data.multimer import pipeline as multimer_pipeline
+  from alphafold_jax.data.multimer import templates as multimer_templates
+  from alphafold_jax.data.tools import hmmsearch
+  # pylint: enable=g-import-not-at-top
+
+  def searcher(output, path, make, tool_class=None):
+    if path and os.path.exists(path):
+      return make(path)
+    return _Precomputed(output, tool_class)
+
+  uniref90 = searcher(UNIREF90_OUTPUT, paths.uniref90_database_path,
+                      jackhmmer.Jackhmmer)
+  mgnify = searcher(MGNIFY_OUTPUT, paths.mgnify_database_path,
+                    jackhmmer.Jackhmmer)
+  if db_preset == 'full_dbs':
+    bfd = (hhblits.HHBlits([paths.bfd_database_path,
+                            paths.uniref30_database_path])
+           if paths.bfd_database_path and paths.uniref30_database_path
+           else _Precomputed(BFD_OUTPUT))
+  else:
+    bfd = searcher(SMALL_BFD_OUTPUT, paths.small_bfd_database_path,
+                   jackhmmer.Jackhmmer)
+  if hmmsearch_binary_path:
+    make_template_searcher = lambda path: hmmsearch.HmmsearchBinary(
+        path, binary_path=hmmsearch_binary_path,
+        hmmbuild_binary_path=hmmbuild_binary_path or 'hmmbuild')
+  else:
+    make_template_searcher = hmmsearch.Hmmsearch
+  template_searcher = searcher(PDB_SEQRES_OUTPUT,
+                               paths.pdb_seqres_database_path,
+                               make_template_searcher, hmmsearch.Hmmsearch)
+  obsolete = (templates_lib.read_obsolete_pdbs(paths.obsolete_pdbs_path)
+              if paths.obsolete_pdbs_path else None)
+  featurizer = multimer_templates.HmmsearchTemplateFeaturizer(
+      paths.template_mmcif_dir, max_template_date, aligner=_kalign_or_none(),
+      obsolete_pdbs=obsolete)
+  monomer = pipeline_lib.DataPipeline(
+      uniref90=uniref90, mgnify=mgnify, bfd=bfd,
+      bfd_is_jackhmmer=db_preset == 'reduced_dbs',
+      template_searcher=template_searcher, template_featurizer=featurizer,
+      use_precomputed_msas=use_precomputed_msas)
+  uniprot = searcher(multimer_pipeline.UNIPROT_OUTPUT,
+                     paths.uniprot_database_path, jackhmmer.Jackhmmer)
+  return multimer_pipeline.MultimerDataPipeline(
+      monomer, uniprot=uniprot, use_precomputed_msas=use_precomputed_msas)

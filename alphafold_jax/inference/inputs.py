@@ -9,7 +9,7 @@ available.
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 import jax
 import ml_collections
@@ -100,6 +100,31 @@ def check_search_output(path: str, num_res: int) -> None:
                      'sequence?).')
 
 
+def read_multimer_fasta(path: str) -> List[Tuple[str, str]]:
+  """The [(name, sequence)] records of a complex's FASTA file, one per chain.
+
+  Raises:
+    InputError: the file is missing, unreadable or empty, a record is empty
+      or holds letters that are not amino acids, or there are more chains
+      than PDB chain ids.
+  """
+  # Imported here: the multimer pipeline is needed only for complexes.
+  from alphafold_jax.data.multimer import pipeline as multimer_pipeline  # pylint: disable=g-import-not-at-top
+  try:
+    with open(path) as f:
+      text = f.read()
+  except (OSError, UnicodeDecodeError) as e:
+    raise InputError(f'Cannot read FASTA file {path}: {e}') from e
+  if not text.strip():
+    raise InputError(f'FASTA file {path} is empty.')
+  try:
+    records = parsers.parse_query_fasta(text, path)
+    multimer_pipeline.make_chain_id_map(text, path)
+  except parsers.ParseError as e:
+    raise InputError(str(e)) from e
+  return records
+
+
 def check_fasta_names(paths: Sequence[str]) -> None:
   """Outputs go to <output_dir>/<FASTA file stem>: stems must be unique."""
   stems = [os.path.splitext(os.path.basename(p))[0] for p in paths]
@@ -144,9 +169,13 @@ def estimate_memory_bytes(config: ml_collections.ConfigDict,
   the model is not chunked), and the pair-shaped head outputs.
   """
   evo = config.model.embeddings_and_evoformer
-  data = config.data
-  num_clusters = data.eval.max_msa_clusters
-  num_extra = data.eval.get('max_extra_msa', data.common.max_extra_msa)
+  if 'data' in config:
+    data = config.data
+    num_clusters = data.eval.max_msa_clusters
+    num_extra = data.eval.get('max_extra_msa', data.common.max_extra_msa)
+  else:
+    # A multimer config: the model samples its own MSA.
+    num_clusters, num_extra = evo.num_msa, evo.num_extra_msa
   pair = num_res * num_res * (evo.pair_channel * _PAIR_COPIES +
                               _PAIR_LOGIT_BINS * _PAIR_LOGIT_COPIES)
   msa = num_res * (num_clusters * evo.msa_channel +

@@ -3,6 +3,8 @@
   monomer         model_1..model_5 (Suppl. 1.12, Table 5)
   monomer_ptm     model_1_ptm..model_5_ptm (with the PAE head, Suppl. 1.9.7)
   monomer_casp14  model_1..model_5 with 8 ensemble members (Suppl. 1.11.2)
+  multimer        model_1..5_multimer_v3 (AlphaFold-Multimer, v2.3 weights),
+                  each run with several seeds: model_1_multimer_v3_pred_0...
 
 Released parameters are read from <data_dir>/params/params_<model>.npz; a
 training run of ours from its workdir (orbax checkpoint; the config saved
@@ -25,7 +27,11 @@ MODEL_PRESETS = {
     'monomer': tuple(f'model_{i}' for i in range(1, 6)),
     'monomer_ptm': tuple(f'model_{i}_ptm' for i in range(1, 6)),
     'monomer_casp14': tuple(f'model_{i}' for i in range(1, 6)),
+    'multimer': tuple(f'model_{i}_multimer_v3' for i in range(1, 6)),
 }
+MULTIMER_PRESET = 'multimer'
+# Predictions per multimer model (v2.3's --num_multimer_predictions_per_model).
+NUM_MULTIMER_PREDICTIONS_PER_MODEL = 5
 # CASP14 ran eight ensemble members per recycling iteration (Suppl. 1.11.2).
 CASP14_NUM_ENSEMBLE = 8
 # The name of the single model of a --checkpoint run.
@@ -44,6 +50,20 @@ def preset_configs(model_preset: str) -> Dict[str, ml_collections.ConfigDict]:
       config.data.eval.num_ensemble = CASP14_NUM_ENSEMBLE
     configs[name] = config
   return configs
+
+
+def is_multimer_preset(model_preset: str) -> bool:
+  return model_preset == MULTIMER_PRESET
+
+
+def prediction_names(model_names, num_predictions: int):
+  """[(prediction name, model name)]: each multimer model run with
+  `num_predictions` seeds, named '<model>_pred_<i>', model by model."""
+  if num_predictions < 1:
+    raise inputs.InputError('--num_multimer_predictions_per_model must be '
+                            f'at least 1, got {num_predictions}.')
+  return [(f'{name}_pred_{i}', name) for name in model_names
+          for i in range(num_predictions)]
 
 
 def params_path(data_dir: str, model_name: str) -> str:

@@ -75,11 +75,18 @@ def pae_json(pae: np.ndarray, max_pae: float) -> list:
            'max_predicted_aligned_error': float(max_pae)}]
 
 
-def ranking(ranking_confidences: Mapping[str, float]) -> Dict[str, Any]:
+# ranking_debug.json's key for each model's confidence: mean pLDDT (or pTM
+# for pTM models) for the monomer, 0.8 ipTM + 0.2 pTM for the multimer.
+MONOMER_RANKING_KEY = 'plddts'
+MULTIMER_RANKING_KEY = 'iptm+ptm'
+
+
+def ranking(ranking_confidences: Mapping[str, float],
+            key: str = MONOMER_RANKING_KEY) -> Dict[str, Any]:
   """ranking_debug.json: each model's confidence and the best-first order."""
   order = sorted(ranking_confidences, key=ranking_confidences.get,
                  reverse=True)
-  return {'plddts': {k: float(v) for k, v in ranking_confidences.items()},
+  return {key: {k: float(v) for k, v in ranking_confidences.items()},
           'order': order}
 
 

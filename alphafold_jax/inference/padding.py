@@ -105,3 +105,40 @@ def unpad_outputs(outputs: Mapping[str, Any], num_res: int,
       value = value[tuple(index)]
     result[key] = value
   return result
+
+
+# The residue axes of the AlphaFold-Multimer model's input features (no
+# ensemble axis: the model samples its MSA itself).
+MULTIMER_RESIDUE_AXES = {
+    'aatype': (0,), 'residue_index': (0,), 'seq_mask': (0,),
+    'asym_id': (0,), 'entity_id': (0,), 'sym_id': (0,),
+    'msa': (1,), 'deletion_matrix': (1,), 'msa_mask': (1,), 'bert_mask': (1,),
+    'cluster_bias_mask': (),
+    'template_aatype': (1,), 'template_all_atom_positions': (1,),
+    'template_all_atom_mask': (1,),
+}
+
+
+def pad_multimer_batch(batch: Mapping[str, np.ndarray],
+                       padded_num_res: int) -> Dict[str, np.ndarray]:
+  """Zero-pads the residue axes of a multimer model input.
+
+  Padded residues get zeros everywhere (asym_id 0 is no chain, and every
+  mask is 0). The model draws its MSA sample and BERT mask with noise that
+  depends on each element's index, not the array's size, so the real
+  residues' draws and results are those of the unpadded run.
+
+  Args:
+    batch: the features of MULTIMER_RESIDUE_AXES, [N]-based.
+    padded_num_res: the bucket size (>= N).
+  """
+  num_res = batch['aatype'].shape[0]
+  if padded_num_res < num_res:
+    raise ValueError(f'Cannot pad {num_res} residues to {padded_num_res}.')
+  padded = {}
+  for key, value in batch.items():
+    axes = MULTIMER_RESIDUE_AXES[key]
+    widths = [(0, padded_num_res - num_res) if a in axes else (0, 0)
+              for a in range(value.ndim)]
+    padded[key] = np.pad(value, widths)
+  return padded

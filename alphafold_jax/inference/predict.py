@@ -39,11 +39,15 @@ def predict_structure(fasta_path: str, fasta_name: str, output_dir_base: str,
   """Predicts the structure of the chain in `fasta_path`.
 
   Args:
-    fasta_path: a single-chain FASTA file (checked beforehand).
+    fasta_path: a single-chain FASTA file, or for a multimer data pipeline
+      one record per chain (checked beforehand).
     fasta_name: names the output folder <output_dir_base>/<fasta_name>.
     data_pipeline: an object with process(fasta_path, msa_output_dir) ->
-      raw features (alphafold_jax.data.pipeline.DataPipeline).
-    model_runners: {model name: ModelRunner}, in run order.
+      raw features (alphafold_jax.data.pipeline.DataPipeline, or
+      data.multimer.pipeline.MultimerDataPipeline for a complex).
+    model_runners: {model (prediction) name: ModelRunner or
+      MultimerModelRunner}, in run order; a multimer model appears once per
+      prediction ('<model>_pred_<i>'), each with its own seed.
     amber_relaxer: the relaxation, or None when models_to_relax is 'none'.
     models_to_relax: 'best' (the top-ranked model), 'all' or 'none'.
     random_seed: model i uses seed random_seed * len(model_runners) + i, as
@@ -87,8 +91,8 @@ def predict_structure(fasta_path: str, fasta_name: str, output_dir_base: str,
       started = time.time()
       runner.predict(batch, random_seed=seed)
       timings[f'predict_benchmark_{name}'] = time.time() - started
-    logging.info('%s: mean pLDDT %.2f after %d recycles, %.1fs', name,
-                 prediction['ranking_confidence'],
+    logging.info('%s: ranking confidence %.2f after %d recycles, %.1fs',
+                 name, prediction['ranking_confidence'],
                  int(prediction['num_recycles']),
                  timings[f'predict_and_compile_{name}'])
     predictions[name] = prediction
@@ -115,9 +119,13 @@ def predict_structure(fasta_path: str, fasta_name: str, output_dir_base: str,
                          outputs.pae_json(pae, max_pae), indent=None)
     plots.write_confidence_png(path(f'confidence_{name}.png'), plddt, pae,
                                None if max_pae is None else float(max_pae),
-                               title=name)
+                               title=name, asym_id=batch.get('asym_id'))
 
-  ranking = outputs.ranking(confidences)
+  # As v2.3: multimer models (those with ipTM) rank by 0.8 ipTM + 0.2 pTM.
+  ranking = outputs.ranking(
+      confidences, outputs.MULTIMER_RANKING_KEY
+      if all('iptm' in p for p in predictions.values())
+      else outputs.MONOMER_RANKING_KEY)
   order = ranking['order']
   to_relax = {'best': order[:1], 'all': order, 'none': []}[models_to_relax]
   relaxed_pdbs, violations, relax_errors = {}, {}, {}

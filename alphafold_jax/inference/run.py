@@ -22,6 +22,7 @@ from alphafold_jax.inference import databases as databases_lib
 from alphafold_jax.inference import inputs
 from alphafold_jax.inference import models
 from alphafold_jax.inference import predict
+from alphafold_jax.inference import run_multimer
 from alphafold_jax.inference import runner as runner_lib
 from alphafold_jax.inference.relax import AmberRelaxation
 from alphafold_jax.inference.relax import amber_minimize
@@ -48,7 +49,8 @@ class RunOptions:
   random_seed: int = 0
   benchmark: bool = False
   num_recycle: Optional[int] = None
-  recycle_early_stop_tolerance: float = 0.
+  # None: the model's own (0 for the monomer, 0.5 Å for the multimer).
+  recycle_early_stop_tolerance: Optional[float] = None
   checkpoint: Optional[str] = None
   checkpoint_config: Optional[ml_collections.ConfigDict] = None
   save_embeddings: bool = False
@@ -57,6 +59,12 @@ class RunOptions:
   # The released relaxation's settings; tests bound them to stay fast.
   relax_max_iterations: int = amber_minimize.MAX_ITERATIONS
   relax_max_outer_iterations: int = amber_minimize.MAX_OUTER_ITERATIONS
+  # --model_preset=multimer (run_multimer.py): seeds per model, and the
+  # HMMER binaries to search templates with instead of pyhmmer.
+  num_multimer_predictions_per_model: int = (
+      models.NUM_MULTIMER_PREDICTIONS_PER_MODEL)
+  hmmsearch_binary_path: Optional[str] = None
+  hmmbuild_binary_path: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +100,8 @@ def check_inputs(options: RunOptions) -> tuple:
   Raises:
     InputError: the first bad input found, explained.
   """
+  if models.is_multimer_preset(options.model_preset):
+    return run_multimer.check_inputs(options)
   if not options.fasta_paths:
     raise inputs.InputError('--fasta_paths names no FASTA file.')
   if options.models_to_relax not in predict.MODELS_TO_RELAX:
@@ -164,6 +174,8 @@ def run(options: RunOptions) -> Dict[str, Any]:
   Returns:
     {target name: predict_structure's result}.
   """
+  if models.is_multimer_preset(options.model_preset):
+    return run_multimer.run(options)
   targets, configs = check_inputs(options)
   runners = {}
   for name, config in configs.items():

@@ -26,7 +26,7 @@ from alphafold_jax.model import AlphaFold
 # Structure-module outputs kept in the results (those of the released
 # inference mode); the per-layer trajectory and side-chain frames are
 # training-time intermediates.
-_STRUCTURE_OUTPUTS = ('final_atom_positions', 'final_atom_mask')
+STRUCTURE_OUTPUTS = ('final_atom_positions', 'final_atom_mask')
 
 # {network config JSON: jitted apply}, shared by every runner.
 _APPLY_CACHE: Dict[str, Callable] = {}
@@ -148,7 +148,7 @@ class ModelRunner:
     outputs = jax.tree_util.tree_map(np.asarray, outputs)
     outputs = dict(outputs)
     outputs['structure_module'] = {
-        k: outputs['structure_module'][k] for k in _STRUCTURE_OUTPUTS}
+        k: outputs['structure_module'][k] for k in STRUCTURE_OUTPUTS}
     outputs = padding.unpad_outputs(outputs, num_res, padded_num_res)
     outputs.update(confidence_metrics(outputs))
     return outputs

@@ -21,8 +21,22 @@ def test_presets():
   casp14 = models.preset_configs('monomer_casp14')
   assert casp14['model_1'].data.eval.num_ensemble == (
       models.CASP14_NUM_ENSEMBLE)
+  multimer = models.preset_configs('multimer')
+  assert list(multimer) == [f'model_{i}_multimer_v3' for i in range(1, 6)]
+  assert multimer['model_4_multimer_v3'].model.global_config.multimer_mode
   with pytest.raises(inputs.InputError, match='model_preset'):
-    models.preset_configs('multimer')
+    models.preset_configs('multimer_v1')
+
+
+def test_multimer_prediction_names():
+  assert models.prediction_names(['model_1_multimer_v3',
+                                  'model_2_multimer_v3'], 2) == [
+      ('model_1_multimer_v3_pred_0', 'model_1_multimer_v3'),
+      ('model_1_multimer_v3_pred_1', 'model_1_multimer_v3'),
+      ('model_2_multimer_v3_pred_0', 'model_2_multimer_v3'),
+      ('model_2_multimer_v3_pred_1', 'model_2_multimer_v3')]
+  with pytest.raises(inputs.InputError, match='at least 1'):
+    models.prediction_names(['model_1_multimer_v3'], 0)
 
 
 def test_params_path():

@@ -151,3 +151,50 @@ def test_violations_that_survive_a_round_are_unrestrained(monkeypatch):
   assert second_excluded == violating
   assert out['num_exclusions'] == len(violating)
   assert out['num_residue_violations'] == 0
+
+
+def _chains(prot, pieces):
+  """A Protein of the given residue slices of `prot`, one chain each,
+  numbered from 1 per chain."""
+  parts = [{f.name: getattr(prot, f.name)[s] for f in dataclasses.fields(prot)}
+           for s in pieces]
+  for chain, part in enumerate(parts):
+    part['chain_index'] = np.full_like(part['chain_index'], chain)
+    part['residue_index'] = np.arange(1, len(part['aatype']) + 1,
+                                      dtype=np.int32)
+  return protein.Protein(**{k: np.concatenate([p[k] for p in parts])
+                            for k in parts[0]})
+
+
+def test_a_clash_between_chains_with_equal_residue_numbers_is_found():
+  with open(DEMO_PDB) as f:
+    prot = protein.from_pdb_string(f.read())
+  # Chain B: a copy of chain A's first residue, 0.3 Å away; both are
+  # residue 1 of their chain.
+  complex_ = _chains(prot, [slice(0, 6), slice(0, 1)])
+  positions = complex_.atom_positions.copy()
+  positions[6:] += 0.3
+  complex_ = dataclasses.replace(complex_, atom_positions=positions)
+  found = violations.find_violations(complex_)['violations_per_residue']
+  assert found[0] and found[6]
+  assert violations.find_violations(_chains(prot, [slice(0, 6)]))[
+      'num_residue_violations'] == 0
+
+
+def test_relaxation_keeps_a_chain_break(distorted):
+  # Two chains with a missing residue between them: no bond may form.
+  complex_ = _chains(distorted, [slice(0, 11), slice(12, NUM_RES)])
+  pdb, _, remaining = AmberRelaxation().process(complex_)
+  after = protein.from_pdb_string(pdb)
+  assert sum(remaining) == 0
+  np.testing.assert_array_equal(after.chain_index, complex_.chain_index)
+  np.testing.assert_array_equal(after.residue_index, complex_.residue_index)
+  carbon, nitrogen = 2, 0
+  gaps = [np.linalg.norm(p.atom_positions[10, carbon] -
+                         p.atom_positions[11, nitrogen])
+          for p in (complex_, after)]
+  # A peptide bond across the break would be 1.33 Å long; the restraints
+  # keep the break's ends within 1 Å of where they were.
+  assert gaps[1] > 2 * 1.33
+  assert abs(gaps[1] - gaps[0]) < 1.
+  assert sum(l.startswith('TER') for l in pdb.splitlines()) == 2

@@ -18,6 +18,24 @@ VIOLATION_TOLERANCE_FACTOR = 12.0
 CLASH_OVERLAP_TOLERANCE = 1.5
 
 
+def chain_separated_residue_index(prot: protein_lib.Protein) -> np.ndarray:
+  """[N] residue numbers made distinct across chains, with a gap between
+  chains: the checks below treat residues whose numbers differ by one as
+  peptide-bonded and compare each pair once by number, so a complex's
+  per-chain numbering (each chain from 1) must not make residues of two
+  chains look bonded or equal."""
+  residue_index = np.asarray(prot.residue_index, np.int64)
+  chain_index = np.asarray(prot.chain_index, np.int64)
+  if residue_index.size == 0:
+    return residue_index.astype(np.int32)
+  # Chains in order of appearance, each shifted past the previous ones.
+  _, first = np.unique(chain_index, return_index=True)
+  order = np.argsort(np.argsort(first))
+  rank = order[np.searchsorted(np.unique(chain_index), chain_index)]
+  span = residue_index.max() - residue_index.min() + 2
+  return (residue_index + rank * span).astype(np.int32)
+
+
 def find_violations(prot: protein_lib.Protein) -> Dict[str, np.ndarray]:
   """Per-residue violations of a structure.
 
@@ -28,7 +46,7 @@ def find_violations(prot: protein_lib.Protein) -> Dict[str, np.ndarray]:
   aatype = np.asarray(prot.aatype, np.int32)
   batch = dict(supervised.make_atom14_masks(aatype))
   batch['aatype'] = aatype
-  batch['residue_index'] = np.asarray(prot.residue_index, np.int32)
+  batch['residue_index'] = chain_separated_residue_index(prot)
   atom14 = all_atom.make_atom14_positions(
       aatype, np.asarray(prot.atom_positions, np.float32),
       np.asarray(prot.atom_mask, np.float32))
