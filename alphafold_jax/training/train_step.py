@@ -51,23 +51,23 @@ def make_model(model_config: ml_collections.ConfigDict) -> hk.Transformed:
   return hk.transform(forward)
 
 
-def _per_residue(example: Batch, key: str) -> jax.Array:
-  """A per-residue feature without the monomer's leading recycling axis
-  (multimer examples have none: their aatype is [N_res])."""
+def _per_residue(example: Batch, key: str, rank: int) -> jax.Array:
+  """A per-residue feature of `rank` axes ([N_res, ...]) without the
+  monomer's leading recycling axis (multimer examples have none)."""
   value = example[key]
-  return value[0] if example['aatype'].ndim == 2 else value
+  return value[0] if value.ndim == rank + 1 else value
 
 
 def _resolved_ca(example: Batch) -> jax.Array:
   """1 for the crop's residues whose true Cα is resolved, [N_res]."""
-  return (_per_residue(example, 'all_atom_mask')[:, _CA] *
-          _per_residue(example, 'seq_mask'))
+  return (_per_residue(example, 'all_atom_mask', 2)[:, _CA] *
+          _per_residue(example, 'seq_mask', 1))
 
 
 def lddt_ca(outputs: Mapping, example: Batch) -> jax.Array:
   """lDDT-Cα (Suppl. 1.9.6) of the final structure against the truth, ()."""
   predicted = outputs['structure_module']['final_atom_positions'][:, _CA]
-  true = _per_residue(example, 'all_atom_positions')[:, _CA]
+  true = _per_residue(example, 'all_atom_positions', 3)[:, _CA]
   mask = _resolved_ca(example)
   return lddt(predicted[None], true[None], mask[None, :, None])[0]
 
@@ -107,7 +107,7 @@ def mean_over_examples(metrics: Metrics) -> Metrics:
 
 def num_residues(example: Batch) -> jax.Array:
   """Residues in the crop (padding excluded), ()."""
-  return jnp.sum(_per_residue(example, 'seq_mask'))
+  return jnp.sum(_per_residue(example, 'seq_mask', 1))
 
 
 def _per_example_norm(grads) -> jax.Array:

@@ -1,6 +1,7 @@
 """One training step of configs/multimer_tiny.py on a real complex (the
 multimer_small chains with PDB 1BD2's coordinates), from random weights
-written and read back in the released multimer .npz format (fine-tuning)."""
+written and read back in the released multimer .npz format (fine-tuning):
+AlphaFoldMultimer(..., compute_loss=True) inside train_step."""
 import pathlib
 
 import jax
@@ -51,6 +52,13 @@ def test_finetuning_step_from_released_format_weights(tmp_path):
               'lddt_ca', 'grad_norm'):
     assert np.isfinite(metrics[key]), key
   assert metrics['interface_fape'] > 0 and metrics['grad_norm'] > 0
+  # AlphaFoldMultimer(..., compute_loss=True)'s total is the weighted sum
+  # of its heads' losses.
+  heads = config.model.heads
+  np.testing.assert_allclose(
+      metrics['loss'],
+      sum(heads[h].weight * metrics[f'{h}_loss'] for h in heads
+          if heads[h].weight), rtol=1e-5)
   moved = [np.abs(a - b).max() for a, b in zip(
       jax.tree_util.tree_leaves(new_state.params),
       jax.tree_util.tree_leaves(jax.device_get(state.params)))]
