@@ -1,7 +1,6 @@
 """Multi-chain permutation alignment: swapping identical chains of the truth
 changes no loss once the truth is aligned to the prediction."""
 import jax
-import ml_collections
 import numpy as np
 import pytest
 
