@@ -4,22 +4,30 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from alphafold_jax.geometry import Rigid3
 from alphafold_jax.losses import utils
 from alphafold_jax.losses.fape import rigid_from_affine_tensor
 
 
 def _aligned_sq_errors(pred_affine: jax.Array, true_affine: jax.Array
                        ) -> jax.Array:
+  """_frame_aligned_sq_errors of two [N_res, 7] affines (quaternion,
+  translation in Å)."""
+  return _frame_aligned_sq_errors(rigid_from_affine_tensor(pred_affine),
+                                  rigid_from_affine_tensor(true_affine))
+
+
+def _frame_aligned_sq_errors(pred_frames: Rigid3, true_frames: Rigid3
+                             ) -> jax.Array:
   """[N_res, N_res] squared error of Cα j seen from backbone frame i.
 
-  Both affines are [N_res, 7] (quaternion, translation in Å).
+  Both are [N_res] backbone frames (translation: the Cα, in Å).
   """
-  def local_points(affine):
-    frames = rigid_from_affine_tensor(affine)
+  def local_points(frames):
     points = frames.trans.map(lambda a: a[None, :])
     return frames.map(lambda a: a[:, None]).apply_inverse(points)
 
-  diff = local_points(pred_affine) - local_points(true_affine)
+  diff = local_points(pred_frames) - local_points(true_frames)
   return diff.dot(diff)
 
 
@@ -49,7 +57,8 @@ def predicted_aligned_error_loss(value, batch, config) -> dict:
 
   Args:
     value: the model's whole output dict: uses
-      value['structure_module']['final_affines'] [N_res, 7] and
+      value['structure_module']['final_affines'] [N_res, 7] (or the
+      multimer's 'final_frames' [N_res, 12], flat12) and
       value['predicted_aligned_error']['logits'] [N_res, N_res, num_bins],
       ['breaks'] [num_bins - 1] (Å).
     batch: 'backbone_affine_tensor' [N_res, 7], 'backbone_affine_mask'
@@ -62,15 +71,22 @@ def predicted_aligned_error_loss(value, batch, config) -> dict:
   logits = value['predicted_aligned_error']['logits']
   dtype = logits.dtype
   breaks = jnp.asarray(value['predicted_aligned_error']['breaks'], dtype)
-  pred_affine = jnp.asarray(value['structure_module']['final_affines'], dtype)
-  true_affine = jnp.asarray(batch['backbone_affine_tensor'], dtype)
+  structure = value['structure_module']
+  if 'final_frames' in structure:  # the multimer's flat12 frames
+    pred_frames = Rigid3.from_flat12(
+        jnp.asarray(structure['final_frames'], dtype))
+  else:
+    pred_frames = rigid_from_affine_tensor(
+        jnp.asarray(structure['final_affines'], dtype))
+  true_frames = rigid_from_affine_tensor(
+      jnp.asarray(batch['backbone_affine_tensor'], dtype))
   mask = jnp.asarray(batch['backbone_affine_mask'], dtype)
   square_mask = mask[:, None] * mask[None, :]
 
   # The target is not differentiated through: the head learns to predict
   # the structure module's error, not to change it.
   error_dist2 = jax.lax.stop_gradient(
-      _aligned_sq_errors(pred_affine, true_affine))
+      _frame_aligned_sq_errors(pred_frames, true_frames))
   true_bins = aligned_error_bins(error_dist2, breaks)
   errors = utils.softmax_cross_entropy(
       logits=logits,

@@ -30,7 +30,8 @@ def frame_aligned_point_error(
     positions_mask: jax.Array,
     length_scale: float,
     l1_clamp_distance: Optional[float] = None,
-    epsilon: float = FAPE_EPSILON) -> jax.Array:
+    epsilon: float = FAPE_EPSILON,
+    pair_mask: Optional[jax.Array] = None) -> jax.Array:
   """Suppl. Alg. 28: mean distance of the points seen from each frame.
 
   Args:
@@ -42,6 +43,9 @@ def frame_aligned_point_error(
     length_scale: Z in Alg. 28; divides the (clamped) error.
     l1_clamp_distance: d_clamp in Alg. 28; None (or 0) for no clamping.
     epsilon: added inside the square root and to the normaliser.
+    pair_mask: optional [N_frames, N_pts]: only these (frame, point) pairs
+      are scored and counted (AlphaFold-Multimer's intra-chain and interface
+      FAPE); None scores every pair.
 
   Returns:
     [...] the FAPE for each leading index.
@@ -61,8 +65,14 @@ def frame_aligned_point_error(
   normed_error = error_dist / length_scale
   normed_error = normed_error * frames_mask[..., :, None]
   normed_error = normed_error * positions_mask[..., None, :]
-  normalization_factor = (jnp.sum(frames_mask, axis=-1) *
-                          jnp.sum(positions_mask, axis=-1))
+  if pair_mask is None:
+    normalization_factor = (jnp.sum(frames_mask, axis=-1) *
+                            jnp.sum(positions_mask, axis=-1))
+  else:
+    normed_error = normed_error * pair_mask
+    normalization_factor = jnp.sum(
+        frames_mask[..., :, None] * positions_mask[..., None, :] * pair_mask,
+        axis=(-2, -1))
   return (jnp.sum(normed_error, axis=(-2, -1)) /
           (epsilon + normalization_factor))
 

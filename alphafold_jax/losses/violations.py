@@ -7,6 +7,8 @@ Waals contact distance, linear outside.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -28,13 +30,22 @@ def _norm(v: jax.Array, epsilon: float) -> jax.Array:
   return jnp.sqrt(epsilon + jnp.sum(jnp.square(v), axis=-1))
 
 
+def _consecutive_in_chain(residue_index, asym_id, dtype) -> jax.Array:
+  """[N_res - 1] 1 where residue i + 1 follows residue i in one chain."""
+  follows = (residue_index[1:] - residue_index[:-1]) == 1
+  if asym_id is not None:
+    follows = follows & (asym_id[1:] == asym_id[:-1])
+  return follows.astype(dtype)
+
+
 def between_residue_bond_loss(
     pred_atom_positions: jax.Array,
     pred_atom_mask: jax.Array,
     residue_index: jax.Array,
     aatype: jax.Array,
     tolerance_factor_soft: float = 12.0,
-    tolerance_factor_hard: float = 12.0) -> dict:
+    tolerance_factor_hard: float = 12.0,
+    asym_id: Optional[jax.Array] = None) -> dict:
   """Flat-bottom losses of the peptide bond C-N and the angles CA-C-N, C-N-CA.
 
   Args:
@@ -44,6 +55,8 @@ def between_residue_bond_loss(
     aatype: [N_res]; the C-N bond to a proline is longer.
     tolerance_factor_soft: stddevs allowed before the loss starts.
     tolerance_factor_hard: stddevs allowed before a violation is flagged.
+    asym_id: optional [N_res] chain of each residue (multimer): residues of
+      different chains are never bonded, whatever their residue_index.
 
   Returns:
     'c_n_loss_mean', 'ca_c_n_loss_mean', 'c_n_ca_loss_mean' (),
@@ -66,8 +79,7 @@ def between_residue_bond_loss(
   next_n_mask = pred_atom_mask[1:, _N]
   next_ca_pos = pred_atom_positions[1:, _CA]
   next_ca_mask = pred_atom_mask[1:, _CA]
-  has_no_gap_mask = ((residue_index[1:] - residue_index[:-1]) == 1.
-                     ).astype(dtype)
+  has_no_gap_mask = _consecutive_in_chain(residue_index, asym_id, dtype)
 
   # C-N bond length; the bond to a proline N differs because of its ring.
   c_n_bond_length = _norm(this_c_pos - next_n_pos, _BOND_EPSILON)
@@ -148,7 +160,8 @@ def between_residue_clash_loss(
     atom_radius: jax.Array,
     residue_index: jax.Array,
     overlap_tolerance_soft: float = 1.5,
-    overlap_tolerance_hard: float = 1.5) -> dict:
+    overlap_tolerance_hard: float = 1.5,
+    asym_id: Optional[jax.Array] = None) -> dict:
   """Flat-bottom loss on atoms of different residues closer than vdW contact.
 
   Args:
@@ -158,10 +171,14 @@ def between_residue_clash_loss(
     residue_index: [N_res].
     overlap_tolerance_soft / _hard: overlap (Å) allowed before the loss
       starts / before a clash is flagged.
+    asym_id: optional [N_res] chain of each residue (multimer): residues
+      are ordered by (chain, residue_index), and residues of different
+      chains are never peptide-bonded.
 
   Returns:
     'mean_loss' () over scored pairs, 'per_atom_loss_sum' [N_res, 14],
-    'per_atom_clash_mask' [N_res, 14].
+    'per_atom_clash_mask' [N_res, 14], 'per_atom_num_clash' [N_res, 14]
+    the number of atoms each atom clashes with.
   """
   if (atom_positions.ndim != 3 or atom_exists.ndim != 2 or
       atom_radius.ndim != 2 or residue_index.ndim != 1):
@@ -179,14 +196,19 @@ def between_residue_clash_loss(
   dists_mask = atom_exists[:, None, :, None] * atom_exists[None, :, None, :]
   # Each residue pair once (i < j); pairs within a residue are scored by
   # within_residue_violations.
-  dists_mask = dists_mask * (residue_index[:, None, None, None] <
-                             residue_index[None, :, None, None])
+  before = residue_index[:, None] < residue_index[None, :]
+  same_chain = jnp.ones(before.shape, bool)
+  if asym_id is not None:
+    same_chain = asym_id[:, None] == asym_id[None, :]
+    before = jnp.where(same_chain, before,
+                       asym_id[:, None] < asym_id[None, :])
+  dists_mask = dists_mask * before[:, :, None, None]
 
   # The peptide bond C(i)-N(i+1) is not a clash.
   c_one_hot = jax.nn.one_hot(_C, num_atoms, dtype=dtype)
   n_one_hot = jax.nn.one_hot(_N, num_atoms, dtype=dtype)
-  neighbour_mask = ((residue_index[:, None, None, None] + 1) ==
-                    residue_index[None, :, None, None])
+  neighbour_mask = (((residue_index[:, None] + 1) == residue_index[None, :])
+                    & same_chain)[:, :, None, None]
   c_n_bonds = (neighbour_mask * c_one_hot[None, None, :, None] *
                n_one_hot[None, None, None, :])
   dists_mask = dists_mask * (1. - c_n_bonds)
@@ -211,10 +233,13 @@ def between_residue_clash_loss(
   clash_mask = dists_mask * (dists < dists_lower_bound - overlap_tolerance_hard)
   per_atom_clash_mask = jnp.maximum(jnp.max(clash_mask, axis=(0, 2)),
                                     jnp.max(clash_mask, axis=(1, 3)))
+  per_atom_num_clash = (jnp.sum(clash_mask, axis=(0, 2)) +
+                        jnp.sum(clash_mask, axis=(1, 3)))
   return {
       'mean_loss': mean_loss,
       'per_atom_loss_sum': per_atom_loss_sum,
       'per_atom_clash_mask': per_atom_clash_mask,
+      'per_atom_num_clash': per_atom_num_clash,
   }
 
 
@@ -234,7 +259,9 @@ def within_residue_violations(
     tighten_bounds_for_loss: shrinks the allowed interval for the loss only.
 
   Returns:
-    'per_atom_loss_sum' [N_res, 14], 'per_atom_violations' [N_res, 14].
+    'per_atom_loss_sum' [N_res, 14], 'per_atom_violations' [N_res, 14],
+    'per_atom_num_clash' [N_res, 14] violated distances per atom, counted
+    as the loss sum counts them (each pair from both of its atoms' sides).
   """
   dtype = atom14_pred_positions.dtype
   num_atoms = atom14_pred_positions.shape[1]
@@ -255,9 +282,11 @@ def within_residue_violations(
   violations = dists_masks * ((dists < lower) | (dists > upper))
   per_atom_violations = jnp.maximum(jnp.max(violations, axis=1),
                                     jnp.max(violations, axis=2))
+  per_atom_num_clash = jnp.sum(violations, axis=1) + jnp.sum(violations, axis=2)
   return {
       'per_atom_loss_sum': per_atom_loss_sum,
       'per_atom_violations': per_atom_violations,
+      'per_atom_num_clash': per_atom_num_clash,
   }
 
 
@@ -265,12 +294,13 @@ def extreme_ca_ca_distance_violations(
     pred_atom_positions: jax.Array,
     pred_atom_mask: jax.Array,
     residue_index: jax.Array,
-    max_angstrom_tolerance: float = _MAX_CA_CA_TOLERANCE) -> jax.Array:
+    max_angstrom_tolerance: float = _MAX_CA_CA_TOLERANCE,
+    asym_id: Optional[jax.Array] = None) -> jax.Array:
   """Fraction of consecutive Cα pairs further apart than ca_ca + tolerance.
 
   Args:
     pred_atom_positions: [N_res, 14, 3]; pred_atom_mask: [N_res, 14];
-    residue_index: [N_res].
+    residue_index: [N_res]; asym_id: optional [N_res] chains (multimer).
 
   Returns:
     () the fraction of scored pairs.
@@ -282,8 +312,7 @@ def extreme_ca_ca_distance_violations(
   this_ca_mask = pred_atom_mask[:-1, _CA]
   next_ca_pos = pred_atom_positions[1:, _CA]
   next_ca_mask = pred_atom_mask[1:, _CA]
-  has_no_gap_mask = ((residue_index[1:] - residue_index[:-1]) == 1.
-                     ).astype(dtype)
+  has_no_gap_mask = _consecutive_in_chain(residue_index, asym_id, dtype)
   ca_ca_distance = _norm(this_ca_pos - next_ca_pos, _BOND_EPSILON)
   violations = ((ca_ca_distance - residue_constants.ca_ca) >
                 max_angstrom_tolerance).astype(dtype)
@@ -292,15 +321,21 @@ def extreme_ca_ca_distance_violations(
 
 
 def find_structural_violations(batch, atom14_pred_positions: jax.Array,
-                               config) -> dict:
+                               config, count_clashes: bool = False) -> dict:
   """All structural violations of a predicted structure.
 
   Args:
     batch: 'aatype', 'residue_index' [N_res], 'atom14_atom_exists' [N_res, 14],
-      'residx_atom14_to_atom37' [N_res, 14].
+      'residx_atom14_to_atom37' [N_res, 14]; for a complex 'asym_id' [N_res]
+      (no bonds between chains; every inter-chain residue pair is scored
+      for clashes).
     atom14_pred_positions: [N_res, 14, 3].
     config: the structure module's config (violation_tolerance_factor,
       clash_overlap_tolerance).
+    count_clashes: also return each atom's number of clashes
+      (between_residues.clashes_per_atom_num_clash and
+      within_residues.per_atom_num_clash [N_res, 14]), for
+      structural_violation_loss(average_clashes=True).
 
   Returns:
     {'between_residues': {bonds_c_n_loss_mean, angles_ca_c_n_loss_mean,
@@ -318,7 +353,8 @@ def find_structural_violations(batch, atom14_pred_positions: jax.Array,
       residue_index=batch['residue_index'],
       aatype=batch['aatype'],
       tolerance_factor_soft=config.violation_tolerance_factor,
-      tolerance_factor_hard=config.violation_tolerance_factor)
+      tolerance_factor_hard=config.violation_tolerance_factor,
+      asym_id=batch.get('asym_id'))
 
   # The element, and so the radius, is the first letter of the atom name.
   atomtype_radius = np.array(
@@ -332,7 +368,8 @@ def find_structural_violations(batch, atom14_pred_positions: jax.Array,
       atom_radius=atom14_atom_radius,
       residue_index=batch['residue_index'],
       overlap_tolerance_soft=config.clash_overlap_tolerance,
-      overlap_tolerance_hard=config.clash_overlap_tolerance)
+      overlap_tolerance_hard=config.clash_overlap_tolerance,
+      asym_id=batch.get('asym_id'))
 
   bounds = residue_constants.make_atom14_dists_bounds(
       overlap_tolerance=config.clash_overlap_tolerance,
@@ -351,7 +388,7 @@ def find_structural_violations(batch, atom14_pred_positions: jax.Array,
       jnp.max(between_residue_clashes['per_atom_clash_mask'], axis=-1),
       jnp.max(within_residue['per_atom_violations'], axis=-1)]), axis=0)
 
-  return {
+  out = {
       'between_residues': {
           'bonds_c_n_loss_mean': connection_violations['c_n_loss_mean'],
           'angles_ca_c_n_loss_mean': connection_violations['ca_c_n_loss_mean'],
@@ -372,6 +409,12 @@ def find_structural_violations(batch, atom14_pred_positions: jax.Array,
       },
       'total_per_residue_violations_mask': per_residue_violations_mask,
   }
+  if count_clashes:
+    out['between_residues']['clashes_per_atom_num_clash'] = (
+        between_residue_clashes['per_atom_num_clash'])
+    out['within_residues']['per_atom_num_clash'] = (
+        within_residue['per_atom_num_clash'])
+  return out
 
 
 def compute_violation_metrics(batch, atom14_pred_positions: jax.Array,
@@ -395,7 +438,8 @@ def compute_violation_metrics(batch, atom14_pred_positions: jax.Array,
       'violations_extreme_ca_ca_distance': extreme_ca_ca_distance_violations(
           pred_atom_positions=atom14_pred_positions,
           pred_atom_mask=batch['atom14_atom_exists'],
-          residue_index=batch['residue_index']),
+          residue_index=batch['residue_index'],
+          asym_id=batch.get('asym_id')),
       'violations_between_residue_bond': utils.mask_mean(
           mask=seq_mask,
           value=between['connections_per_residue_violation_mask']),
@@ -412,23 +456,34 @@ def compute_violation_metrics(batch, atom14_pred_positions: jax.Array,
   }
 
 
-def structural_violation_loss(violations: dict, batch, dtype) -> jax.Array:
+def structural_violation_loss(violations: dict, batch, dtype,
+                              average_clashes: bool = False) -> jax.Array:
   """The violation loss (Suppl. eq. 44-47): bond, angle and clash terms.
 
   Args:
     violations: find_structural_violations' output.
     batch: 'atom14_atom_exists' [N_res, 14].
     dtype: float dtype of the result.
+    average_clashes: AlphaFold-Multimer's change (needs the violations of
+      count_clashes=True): each atom's clash loss is
+      its mean over the atoms it clashes with rather than their sum, so
+      that a few deeply interpenetrated chains (frequent early in training)
+      do not swamp the loss.
 
   Returns:
     () bond and angle means plus the clash and within-residue losses summed
-    per atom and averaged over existing atoms (unweighted).
+    (or averaged) per atom and averaged over existing atoms (unweighted).
   """
   between = violations['between_residues']
+  within = violations['within_residues']
   num_atoms = jnp.sum(jnp.asarray(batch['atom14_atom_exists'], dtype))
+  per_atom_clash = (between['clashes_per_atom_loss_sum'] +
+                    within['per_atom_loss_sum'])
+  if average_clashes:
+    num_clash = (between['clashes_per_atom_num_clash'] +
+                 within['per_atom_num_clash'])
+    per_atom_clash = per_atom_clash / (1e-6 + num_clash)
   return (between['bonds_c_n_loss_mean'] +
           between['angles_ca_c_n_loss_mean'] +
           between['angles_c_n_ca_loss_mean'] +
-          jnp.sum(between['clashes_per_atom_loss_sum'] +
-                  violations['within_residues']['per_atom_loss_sum']) /
-          (1e-6 + num_atoms))
+          jnp.sum(per_atom_clash) / (1e-6 + num_atoms))

@@ -32,7 +32,7 @@ class AlphaFoldIteration(hk.Module):
     self.config = config
     self.global_config = global_config
 
-  def __call__(self, batch, is_training, key):
+  def __call__(self, batch, is_training, key, compute_loss=False):
     c = self.config
     gc = self.global_config
     num_ensemble = (c.get('num_ensemble_train', 1) if is_training
@@ -42,7 +42,9 @@ class AlphaFoldIteration(hk.Module):
     representations = None
     for _ in range(num_ensemble):
       key, subkey = jax.random.split(key)
-      update = evoformer(batch, is_training, subkey)
+      update = dict(evoformer(batch, is_training, subkey))
+      # The last sample's MSA targets go with its MSA representation.
+      msa_targets = {k: update.pop(k) for k in ('true_msa', 'bert_mask')}
       if representations is None:
         representations = {k: jnp.zeros_like(v) for k, v in update.items()}
       representations = {
@@ -67,7 +69,15 @@ class AlphaFoldIteration(hk.Module):
     if 'predicted_aligned_error' in ret:
       # For ipTM: which chain each residue belongs to.
       ret['predicted_aligned_error']['asym_id'] = batch['asym_id']
-    return ret
+    if not compute_loss:
+      return ret
+    from alphafold_jax import losses  # pylint: disable=g-import-not-at-top
+    loss_batch = {**batch, **msa_targets}
+    total, head_losses = losses.multimer_total_loss(
+        ret, loss_batch, active, c.get('align_chains', True))  # fixture configs lack it
+    for name, loss_out in head_losses.items():
+      ret[name] = {**ret[name], **loss_out}
+    return ret, total
 
 
 class AlphaFoldMultimer(hk.Module):
@@ -83,6 +93,13 @@ class AlphaFoldMultimer(hk.Module):
   (`batch['num_iter_recycling']` can lower it) and stops early once the
   Cα distance map moves by less than `config.recycle_early_stop_tolerance`
   Å (root mean square); `num_recycles` says how many ran.
+  With compute_loss (the batch then also holds the ground truth of
+  data/supervised.py, per residue, and `resolution`), the last iteration is
+  scored by losses.multimer_total_loss (after matching the truth's copies
+  of homomeric chains to the prediction's, unless config.align_chains is
+  False) and (outputs, total_loss) is
+  returned; each head's loss dict is merged into its outputs. Earlier
+  iterations run without gradient.
   """
 
   def __init__(self, config, name='alphafold'):
@@ -90,7 +107,8 @@ class AlphaFoldMultimer(hk.Module):
     self.config = config
     self.global_config = config.global_config
 
-  def __call__(self, batch, is_training, return_representations=False):
+  def __call__(self, batch, is_training, compute_loss=False,
+               return_representations=False):
     c = self.config
     emb = c.embeddings_and_evoformer
     iteration = AlphaFoldIteration(c, self.global_config)
@@ -151,8 +169,10 @@ class AlphaFoldMultimer(hk.Module):
       else:
         num_recycles, _, prev, key = hk.while_loop(cond, body, start)
 
-    ret = apply_network(prev, key)
+    ret = iteration({**batch, **prev}, is_training, key, compute_loss)
+    if compute_loss:
+      ret, total_loss = ret
     ret['num_recycles'] = jnp.asarray(num_recycles, jnp.int32)
     if not return_representations:
       del ret['representations']
-    return ret
+    return (ret, total_loss) if compute_loss else ret

@@ -127,6 +127,11 @@ CONFIG_MULTIMER = ml_collections.ConfigDict({
                 'weight': 0.01},
             'structure_module': {
                 'angle_norm_weight': 0.01,
+                # Training only (not in the released config): pushes apart
+                # chains predicted closer than their true distance - 4 Å,
+                # in units of 20 Å (Evans et al. 2021, 2.5).
+                'chain_centre_mass': {'clamp_distance': 4.0,
+                                      'length_scale': 20.0, 'weight': 1.0},
                 'chi_weight': 0.5,
                 'clash_overlap_tolerance': 1.5,
                 'dropout': 0.1,
@@ -151,6 +156,9 @@ CONFIG_MULTIMER = ml_collections.ConfigDict({
                 'weight': 1.0,
             },
         },
+        # Training only: match the truth's copies of homomeric chains to
+        # the prediction's before the losses (losses/chain_permutation.py).
+        'align_chains': True,
         'num_ensemble_eval': 1,
         # As v2.3 runs multimer: up to 20 recycles, stopping once the
         # predicted Cα distances move less than 0.5 Å between iterations.

@@ -16,6 +16,7 @@ import optax
 from alphafold_jax.common import residue_constants
 from alphafold_jax.losses.lddt import lddt
 from alphafold_jax.model import AlphaFold
+from alphafold_jax.model import AlphaFoldMultimer
 from alphafold_jax.training import optimizer as optimizer_lib
 from alphafold_jax.training.train_state import TrainState
 from alphafold_jax.training.train_state import ema_update
@@ -24,7 +25,10 @@ Batch = Mapping[str, jax.Array]
 Metrics = Dict[str, jax.Array]
 _CA = residue_constants.atom_order['CA']
 # Terms of the structure module's loss logged beside its total.
-_STRUCTURE_TERMS = ('fape', 'sidechain_fape', 'chi_loss', 'angle_norm_loss')
+_STRUCTURE_TERMS = ('fape', 'sidechain_fape', 'chi_loss', 'angle_norm_loss',
+                    # AlphaFold-Multimer's
+                    'intra_chain_fape', 'interface_fape',
+                    'chain_centre_mass_loss')
 _LDDT_WEIGHT = 'lddt_ca_weight'
 
 
@@ -32,23 +36,38 @@ def make_model(model_config: ml_collections.ConfigDict) -> hk.Transformed:
   """The network in training mode: (params, rng, example) -> (outputs, loss).
 
   `example` has the leading num_ensemble × (num_recycle + 1) axis of
-  `process_features(mode='train')`; dropout draws from the rng.
+  `process_features(mode='train')`; dropout draws from the rng. With
+  `global_config.multimer_mode` the network is AlphaFold-Multimer and the
+  example has no such axis (the model samples its MSA itself).
   """
-  def forward(example):
-    return AlphaFold(model_config)(example, is_training=True,
-                                   compute_loss=True)
+  if model_config.global_config.get('multimer_mode', False):
+    def forward(example):
+      return AlphaFoldMultimer(model_config)(example, is_training=True,
+                                             compute_loss=True)
+  else:
+    def forward(example):
+      return AlphaFold(model_config)(example, is_training=True,
+                                     compute_loss=True)
   return hk.transform(forward)
+
+
+def _per_residue(example: Batch, key: str, rank: int) -> jax.Array:
+  """A per-residue feature of `rank` axes ([N_res, ...]) without the
+  monomer's leading recycling axis (multimer examples have none)."""
+  value = example[key]
+  return value[0] if value.ndim == rank + 1 else value
 
 
 def _resolved_ca(example: Batch) -> jax.Array:
   """1 for the crop's residues whose true Cα is resolved, [N_res]."""
-  return example['all_atom_mask'][0][:, _CA] * example['seq_mask'][0]
+  return (_per_residue(example, 'all_atom_mask', 2)[:, _CA] *
+          _per_residue(example, 'seq_mask', 1))
 
 
 def lddt_ca(outputs: Mapping, example: Batch) -> jax.Array:
   """lDDT-Cα (Suppl. 1.9.6) of the final structure against the truth, ()."""
   predicted = outputs['structure_module']['final_atom_positions'][:, _CA]
-  true = example['all_atom_positions'][0][:, _CA]
+  true = _per_residue(example, 'all_atom_positions', 3)[:, _CA]
   mask = _resolved_ca(example)
   return lddt(predicted[None], true[None], mask[None, :, None])[0]
 
@@ -88,7 +107,7 @@ def mean_over_examples(metrics: Metrics) -> Metrics:
 
 def num_residues(example: Batch) -> jax.Array:
   """Residues in the crop (padding excluded), ()."""
-  return jnp.sum(example['seq_mask'][0])
+  return jnp.sum(_per_residue(example, 'seq_mask', 1))
 
 
 def _per_example_norm(grads) -> jax.Array:

@@ -82,8 +82,13 @@ class StructureModule(hk.Module):
   """Single [N, c_s] and pair [N, N, c_z] -> all-atom positions.
 
   batch: seq_mask [N], aatype [N]. Returns final_atom_positions [N, 37, 3],
-  final_atom_mask [N, 37] and, under representations, the last layer's
-  activations for the pLDDT head.
+  final_atom_mask [N, 37], final_atom14_positions [N, 14, 3], and for the
+  losses `traj` [L, N, 12] (each layer's backbone frames as flat12:
+  rotation row-major, translation in Å), `final_frames` [N, 12] (the last
+  of them) and `sidechains` (every layer's 'frames' [L, N, 8, 12] flat12,
+  'atom_pos' [L, N, 14, 3], 'angles_sin_cos' and
+  'unnormalized_angles_sin_cos' [L, N, 7, 2]); under representations, the
+  last layer's activations for the pLDDT head.
   """
 
   def __init__(self, config, global_config, name='structure_module'):
@@ -111,11 +116,16 @@ class StructureModule(hk.Module):
       # Gradients reach each layer's rotation only from its own outputs
       # (Suppl. 1.8.3).
       carry_rigid = Rigid3(rigid.rot.stop_gradient(), rigid.trans)
-      return (act, carry_rigid), sidechains['atom_pos']
+      frames = rigid.scale_translation(c.position_scale).to_flat12()
+      # Plain arrays, so that every output is an array.
+      sidechains = {**sidechains, 'frames': sidechains['frames'].to_flat12(),
+                    'atom_pos': sidechains['atom_pos'].to_array()}
+      return (act, carry_rigid), (frames, sidechains)
 
     # Shared weights: one traced layer, scanned.
-    (act, _), atom_pos = hk.scan(layer, (act, rigid), None, length=c.num_layer)
-    atom14 = atom_pos[-1].to_array()
+    (act, _), (traj, sidechains) = hk.scan(layer, (act, rigid), None,
+                                           length=c.num_layer)
+    atom14 = sidechains['atom_pos'][-1]
     atom37_mask = jnp.asarray(residue_constants.restype_atom37_mask)[aatype]
     residx_atom37_to_atom14 = jnp.asarray(residue_constants.restype_atom37_to_atom14)[aatype]
     atom37 = all_atom.atom14_to_atom37(atom14, residx_atom37_to_atom14, atom37_mask)
@@ -123,4 +133,8 @@ class StructureModule(hk.Module):
         'representations': {'structure_module': act},
         'final_atom_positions': atom37,
         'final_atom_mask': atom37_mask.astype(atom37.dtype),
+        'final_atom14_positions': atom14,
+        'traj': traj,
+        'final_frames': traj[-1],
+        'sidechains': sidechains,
     }

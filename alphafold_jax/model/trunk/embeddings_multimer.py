@@ -58,6 +58,8 @@ class EmbeddingsAndEvoformer(hk.Module):
   template_all_atom_positions [T, N, 37, 3], template_all_atom_mask
   [T, N, 37], and the recycled prev_pos [N, 37, 3], prev_msa_first_row
   [N, c_m], prev_pair [N, N, c_z]. `key` drives the MSA sampling.
+  Also returns the sampled cluster centres' true_msa and bert_mask
+  [S_c, N], the masked-MSA loss's targets.
   """
 
   def __init__(self, config, global_config, name='evoformer'):
@@ -143,4 +145,7 @@ class EmbeddingsAndEvoformer(hk.Module):
         # The template rows are not MSA rows for the masked-MSA head.
         'msa': msa_act[:num_msa],
         'msa_first_row': msa_act[0],
+        # The sampled MSA's targets, for the masked-MSA loss.
+        'true_msa': batch['true_msa'],
+        'bert_mask': batch['bert_mask'],
     }

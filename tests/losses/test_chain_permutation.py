@@ -1,0 +1,152 @@
+"""Multi-chain permutation alignment: swapping identical chains of the truth
+changes no loss once the truth is aligned to the prediction."""
+import jax
+import numpy as np
+import pytest
+
+from alphafold_jax.losses import chain_permutation
+from alphafold_jax.losses.total_multimer import multimer_total_loss
+from tests.losses.multimer_batch import complex_ground_truth
+from tests.losses.multimer_batch import load_example
+from tests.losses.multimer_batch import training_config
+from tests.losses.multimer_value import rotation
+from tests.losses.multimer_value import value_from_truth
+
+
+def _homomer():
+  """The fixture's complex with a second copy of its peptide (chain 3, the
+  same entity as chain 2) placed beside the first: A + 2 B."""
+  ex = load_example()
+  b = ex['asym_id'] == 2
+  rot, shift = rotation([0., 0., 1.], 2.), np.array([12., 8., -5.])
+  centre = ex['all_atom_positions'][b][:, 1].mean(0)
+  copy = ((ex['all_atom_positions'][b] - centre) @ rot.T + centre + shift)
+  copy = copy * ex['all_atom_mask'][b][..., None]
+  cat = lambda x, y: np.concatenate([x, y])
+  batch = {
+      'aatype': cat(ex['aatype'], ex['aatype'][b]),
+      'residue_index': cat(ex['residue_index'], ex['residue_index'][b]),
+      'asym_id': cat(ex['asym_id'], np.full(b.sum(), 3.)),
+      'entity_id': cat(ex['entity_id'], ex['entity_id'][b]),
+      'sym_id': cat(ex['sym_id'], np.full(b.sum(), 2.)),
+      'seq_mask': np.ones(b.size + b.sum(), np.float32),
+      'resolution': np.float64(2.5),
+  }
+  positions = cat(ex['all_atom_positions'], copy)
+  mask = cat(ex['all_atom_mask'], ex['all_atom_mask'][b])
+  batch.update(complex_ground_truth(batch['aatype'], positions, mask,
+                                    batch['asym_id']))
+  rng = np.random.default_rng(0)
+  batch['true_msa'] = rng.integers(0, 22, (4, batch['aatype'].size))
+  batch['bert_mask'] = np.ones((4, batch['aatype'].size))
+  return {k: (np.asarray(v, np.float64) if np.issubdtype(
+      np.asarray(v).dtype, np.floating) else v) for k, v in batch.items()}
+
+
+def _swap_chains(batch, a, b):
+  """The truth features of chains a and b (equal lengths) exchanged."""
+  index = np.arange(batch['asym_id'].size)
+  ia = np.flatnonzero(batch['asym_id'] == a)
+  ib = np.flatnonzero(batch['asym_id'] == b)
+  index[ia], index[ib] = ib, ia
+  return {k: (v[index] if k in chain_permutation.TRUTH_FEATURES else v)
+          for k, v in batch.items()}
+
+
+def _outputs(batch, heads):
+  """A prediction near the truth (chain A turned, every atom jittered) with
+  random head logits."""
+  n = batch['aatype'].size
+  value = value_from_truth(batch, {1: (rotation([1., 0., 0.], 0.2),
+                                       np.array([1., -2., 0.5]))})
+  rng = np.random.default_rng(1)
+  for k in ('final_atom14_positions', 'final_atom_positions'):
+    value[k] = value[k] + rng.normal(scale=0.5, size=value[k].shape)
+  value['sidechains']['atom_pos'] = np.stack(
+      [value['final_atom14_positions']] * 2)
+  value['traj'] = value['traj'] + np.concatenate(
+      [np.zeros(value['traj'].shape[:-1] + (9,)),
+       rng.normal(size=value['traj'].shape[:-1] + (3,))], axis=-1)
+  value['final_frames'] = value['traj'][-1]
+  dist = heads.distogram
+  return {
+      'structure_module': value,
+      'distogram': {'logits': rng.normal(size=(n, n, dist.num_bins)),
+                    'bin_edges': np.linspace(dist.first_break,
+                                             dist.last_break,
+                                             dist.num_bins - 1)},
+      'masked_msa': {'logits': rng.normal(size=(4, n, 22))},
+      'experimentally_resolved': {'logits': rng.normal(size=(n, 37))},
+      'predicted_lddt': {'logits': rng.normal(size=(n, 50))},
+      'predicted_aligned_error': {
+          'logits': rng.normal(size=(n, n, 64)),
+          'breaks': np.linspace(0., 31., 63)},
+  }
+
+
+_COMPILED = {}
+
+
+def _all_losses(outputs, batch, heads, align):
+  if align not in _COMPILED:  # one compilation per setting
+    _COMPILED[align] = jax.jit(lambda o, b: multimer_total_loss(
+        o, b, heads, align_chains=align))
+  total, losses = _COMPILED[align](outputs, batch)
+  flat = {'total': float(total)}
+  for name, out in losses.items():
+    flat[name] = float(out['loss'])
+  for k in ('fape', 'intra_chain_fape', 'interface_fape', 'sidechain_fape',
+            'chi_loss', 'chain_centre_mass_loss', 'violation_loss'):
+    flat['structure_module/' + k] = float(losses['structure_module'][k])
+  return flat
+
+
+@pytest.fixture(scope='module')
+def case():
+  with jax.enable_x64(True):
+    batch = _homomer()
+    heads = training_config().model.heads
+    return batch, heads, _outputs(batch, heads)
+
+
+def test_swapping_identical_chains_changes_no_loss(case, x64):
+  batch, heads, outputs = case
+  swapped = _swap_chains(batch, 2, 3)
+  before = _all_losses(outputs, batch, heads, align=True)
+  after = _all_losses(outputs, swapped, heads, align=True)
+  for k in before:
+    np.testing.assert_allclose(after[k], before[k], rtol=1e-9, err_msg=k)
+  # Without the alignment the swapped truth scores differently.
+  unaligned = _all_losses(outputs, swapped, heads, align=False)
+  assert unaligned['total'] > before['total'] + 0.1
+  for k in ('structure_module/interface_fape', 'distogram',
+            'structure_module'):
+    assert abs(unaligned[k] - before[k]) > 1e-3 * abs(before[k]), k
+
+
+def test_permutation_finds_the_swap_and_leaves_heteromers_alone(case, x64):
+  batch, _, outputs = case
+  pred_ca = outputs['structure_module']['final_atom_positions'][:, 1]
+  swapped = _swap_chains(batch, 2, 3)
+  index = chain_permutation.find_chain_permutation(
+      pred_ca, swapped['all_atom_positions'][:, 1],
+      swapped['all_atom_mask'][:, 1], batch['asym_id'], batch['entity_id'])
+  asym = batch['asym_id']
+  np.testing.assert_array_equal(index[asym == 2], np.flatnonzero(asym == 3))
+  np.testing.assert_array_equal(index[asym == 3], np.flatnonzero(asym == 2))
+  np.testing.assert_array_equal(index[asym == 1], np.flatnonzero(asym == 1))
+  # Every chain its own entity: nothing to permute.
+  entity = batch['asym_id']
+  index = chain_permutation.find_chain_permutation(
+      pred_ca, swapped['all_atom_positions'][:, 1],
+      swapped['all_atom_mask'][:, 1], batch['asym_id'], entity)
+  np.testing.assert_array_equal(index, np.arange(asym.size))
+
+
+def test_kabsch_recovers_a_rigid_motion():
+  rng = np.random.default_rng(0)
+  points = rng.normal(size=(20, 3)) * 5
+  rot = rotation([1., 2., -1.], 1.1)
+  moved = points @ rot.T + np.array([3., -1., 2.])
+  r, t = chain_permutation.kabsch(points, moved, np.ones(20))
+  np.testing.assert_allclose(points @ r.T + t, moved, atol=1e-9)
