@@ -43,12 +43,3 @@ def test_tiny_preset_is_small_and_overridable():
   assert config.model.global_config.subbatch_size is None
   assert config.data.common.num_recycle == config.model.num_recycle == 1
   config.model.global_config.bfloat16 = True  # the optional bfloat16 trunk
-
-
-def test_demo_model_adds_the_violation_loss_before_its_last_step():
-  """demo/model_config.py: the tiny preset, and the violation loss switched
-  on partway, so that it acts on a fitted fold before training ends."""
-  config = config_lib.load_config_file(REPO / 'demo' / 'model_config.py')
-  assert config.model.embeddings_and_evoformer.evoformer_num_block == 2
-  assert config.model.heads.structure_module.structural_violation_loss_weight
-  assert 0 < config.train.violation_loss_from_step < config.train.num_steps
