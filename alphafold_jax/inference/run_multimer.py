@@ -88,30 +88,19 @@ def _reused_outputs(chain_dir: str, needed) -> List[str]:
 
 def check_reused_output(path: str, sequence: str) -> None:
   """A reused search output of a chain parses and has the chain's sequence
-  as its query.
+  as its query: inputs.check_search_output, plus the hmmsearch output of
+  pdb_seqres, which is aligned to the chain's sequence as it is parsed.
 
   Raises:
     InputError: '<path>: <problem>'.
   """
+  if os.path.basename(path) != databases_lib.PDB_SEQRES_OUTPUT:
+    inputs.check_search_output(path, len(sequence))
+    return
   try:
-    with open(path) as f:
-      text = f.read()
-    if os.path.basename(path) == databases_lib.PDB_SEQRES_OUTPUT:
-      parsers.parse_hmmsearch_stockholm(text, sequence, path)
-      return
-    if path.endswith('.a3m'):
-      msa = parsers.parse_a3m(text, path)
-    else:
-      msa = parsers.parse_stockholm(text, path)
-  except (OSError, UnicodeDecodeError, ValueError, IndexError, KeyError) as e:
-    raise InputError(f'{path}: does not parse as a search output ({e}).'
-                     ) from None
-  if not msa.sequences or len(msa.sequences[0]) != len(sequence):
-    width = len(msa.sequences[0]) if msa.sequences else 0
-    raise InputError(f'{path}: the query (first row) has {width} residues; '
-                     f'the chain has {len(sequence)} (a search of another '
-                     'sequence?).')
-
+    parsers.parse_hmmsearch_stockholm(parsers.read_text(path), sequence, path)
+  except parsers.ParseError as e:
+    raise InputError(str(e)) from e
 
 
 def check_inputs(options) -> tuple:

@@ -93,7 +93,7 @@ def test_a_monomer_checkpoint_config_is_refused(tmp_path, database_flags):
 @pytest.mark.parametrize('name, text, message', [
     ('uniref90_hits.sto', '# STOCKHOLM 1.0\nq MKV\nbroken', 'A/uniref90_hits'),
     ('uniprot_hits.sto', '# STOCKHOLM 1.0\nq MKV\n//\n',
-     'the query .* has 3 residues; the chain has 58'),
+     'the query .* has 3 residues; the FASTA sequence has 58'),
     ('small_bfd_hits.sto', '\x00\x01garbage', 'A/small_bfd_hits.sto'),
     ('pdb_hits.sto', '# STOCKHOLM 1.0\n#=GS x/1-3 DE y\nx/1-3 MKV\n//\n',
      'A/pdb_hits.sto'),
