@@ -336,13 +336,25 @@ def _mapper(num_workers: int) -> Iterator[Callable]:
     yield lambda fn, items: (fn(item) for item in items)
     return
   # Spawned, not forked: the parent may hold JAX's or pyhmmer's threads.
-  with concurrent.futures.ProcessPoolExecutor(
-      num_workers, mp_context=multiprocessing.get_context('spawn')) as pool:
-    def unordered_map(fn, items):
-      futures = [pool.submit(fn, item) for item in items]
-      for future in concurrent.futures.as_completed(futures):
-        yield future.result()
+  pool = concurrent.futures.ProcessPoolExecutor(
+      num_workers, mp_context=multiprocessing.get_context('spawn'))
+
+  def unordered_map(fn, items):
+    futures = [pool.submit(fn, item) for item in items]
+    for future in concurrent.futures.as_completed(futures):
+      yield future.result()
+
+  try:
     yield unordered_map
+  except BaseException:
+    # Interrupted (Ctrl-C, an error): neither the running searches nor the
+    # queued ones may run on (a search can take hours). The executor has no
+    # public way to stop its workers before Python 3.14's terminate_workers.
+    for process in list(getattr(pool, '_processes', {}).values()):
+      process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    raise
+  pool.shutdown()
 
 
 def _remove_leftovers(output_dir: str) -> None:
