@@ -284,10 +284,11 @@ def _process_task(task: _Task) -> Tuple[List[ChainResult], Optional[str]]:
   searched = None
   try:
     # Outputs already made for this sequence (a complete copy first, then
-    # the outputs of incomplete folders) are reused, not searched again.
+    # incomplete folders) are reused, not searched again; files of other
+    # searches (databases not given this time) are kept too.
     for name, _ in sorted(task.chains, key=lambda c: (c in todo, c)):
       if os.path.isdir(final[name]):
-        _link_files(final[name], work, outputs)
+        _link_files(final[name], work, os.listdir(final[name]))
     if not _is_complete(work, outputs):
       key = (task.databases, task.cpus)
       if key not in _SEARCHERS:

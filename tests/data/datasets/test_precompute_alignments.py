@@ -159,19 +159,46 @@ def test_unreadable_structures_are_reported_and_skipped(run):
     assert len(lines) == 1 and '\n' not in lines[0]
 
 
+def test_a_failed_search_fails_its_chains_only(tmp_path, monkeypatch):
+  structure_dir = tmp_path / 'structures'
+  structure_dir.mkdir()
+  for name in ('7ETN.cif.gz', '1i8nA.pdb.gz'):
+    shutil.copy(DATA / name, structure_dir)
+  search = jackhmmer.Jackhmmer.query
+
+  def failing(tool, sequence, *args, **kwargs):
+    if sequence == 'PFLI':  # 7ETN's chains.
+      raise ValueError('jackhmmer: out of memory\n(the second line)')
+    return search(tool, sequence, *args, **kwargs)
+
+  monkeypatch.setattr(jackhmmer.Jackhmmer, 'query', failing)
+  output_dir = tmp_path / 'alignments'
+  report = precompute.precompute_alignments(
+      str(structure_dir), str(output_dir),
+      precompute.Databases(str(TESTDATA / 'pdb_chains.fasta')))
+  assert report['done'] == ['1i8n_A']
+  assert [(f['name'], f['reason']) for f in report['failed']] == [
+      (name, 'ValueError: jackhmmer: out of memory (the second line)')
+      for name in ('7etn_A', '7etn_B')]
+  assert sorted(os.listdir(output_dir)) == ['1i8n_A', precompute.REPORT_FILE]
+
+
 def test_resume_skips_complete_chains_and_redoes_partial_ones(
     run, tmp_path, monkeypatch):
   output_dir = tmp_path / 'alignments'
   shutil.copytree(run['output_dir'], output_dir)
   # 1i8n_A was interrupted while written: no folder, a half-written one
   # under the temporary name. 5pti_A and 6pti_A lack an output (a database
-  # added since). 7etn_A and 7etn_B are complete.
+  # added since) and 5pti_A has a file of a search not run this time, which
+  # is kept. 7etn_A and 7etn_B are complete.
   shutil.rmtree(output_dir / '1i8n_A')
   leftover = output_dir / '.precompute-1i8n_A-0123abcd'
   leftover.mkdir()
   (leftover / alignments.UNIREF90).write_text('# STOCKHOLM 1.0\nquery AC')
   for name in ('5pti_A', '6pti_A'):
     (output_dir / name / alignments.MGNIFY).unlink()
+  shutil.copy(TESTDATA / '5pti_mutant_pdb_hits.hhr',
+              output_dir / '5pti_A' / alignments.PDB70)
   kept_uniref90 = os.stat(output_dir / '5pti_A' / alignments.UNIREF90)
   complete = {name: os.stat(output_dir / name / alignments.UNIREF90)
               for name in ('7etn_A', '7etn_B')}
@@ -189,7 +216,8 @@ def test_resume_skips_complete_chains_and_redoes_partial_ones(
   assert sorted(os.listdir(output_dir)) == sorted(
       CHAINS + (precompute.REPORT_FILE,))
   for name in CHAINS:
-    assert set(os.listdir(output_dir / name)) == OUTPUTS
+    extra = {alignments.PDB70} if name in ('5pti_A', '6pti_A') else set()
+    assert set(os.listdir(output_dir / name)) == OUTPUTS | extra
   assert ((output_dir / '1i8n_A' / alignments.UNIREF90).read_bytes() ==
           (run['output_dir'] / '1i8n_A' / alignments.UNIREF90).read_bytes())
   assert os.stat(output_dir / '5pti_A' / alignments.UNIREF90).st_ino == (
