@@ -62,6 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                       help='Training crop; 0: the chain length (no padding).')
   parser.add_argument('--learning_rate', type=float, default=None,
                       help='Peak learning rate (default: the tiny preset\'s).')
+  parser.add_argument('--config', default=str(_CONFIG),
+                      help='Training config file (default: the tiny preset).')
   parser.add_argument('--seed', type=int, default=0,
                       help='Seed of the data and the initialisation.')
   return parser.parse_args(argv)
@@ -73,7 +75,7 @@ def main(args: argparse.Namespace) -> None:
   load_start = os.getloadavg()[0]
   examples = data_lib.load_structures([args.pdb], [args.chain or ''])
   num_res = examples[0]['aatype'].shape[0]
-  config = config_lib.load_config_file(_CONFIG)
+  config = config_lib.load_config_file(args.config)
   config.model.global_config.deterministic = True
   config.data.train.crop_size = args.crop_size or num_res
   if args.learning_rate is not None:

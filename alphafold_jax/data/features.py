@@ -60,7 +60,8 @@ def make_train_data_config(eval_config: ml_collections.ConfigDict, *,
                            ) -> ml_collections.ConfigDict:
   """A `data.train` section: `data.eval` (its feature schema and masking)
   with the training sizes (Suppl. Table 4: N_res, N_clust, N_extra_seq,
-  N_templ), template subsampling and no ensembling."""
+  N_templ), template subsampling, no ensembling and FAPE clamped in 90% of
+  the examples (Suppl. 1.11.5; `clamped_fape_probability`)."""
   train = copy.deepcopy(eval_config)
   with train.unlocked():
     train.crop_size = crop_size
@@ -69,6 +70,7 @@ def make_train_data_config(eval_config: ml_collections.ConfigDict, *,
     train.max_templates = max_templates
     train.subsample_templates = True
     train.num_ensemble = 1
+    train.clamped_fape_probability = CLAMPED_FAPE_PROBABILITY
   return train
 
 
@@ -81,18 +83,21 @@ def train_data_config(config: ml_collections.ConfigDict
   return make_train_data_config(config.data.eval)
 
 
-def sample_training_flags(num_recycle: int, rng: np.random.Generator
+def sample_training_flags(num_recycle: int, rng: np.random.Generator,
+                          clamped_fape_probability: float = (
+                              CLAMPED_FAPE_PROBABILITY)
                           ) -> Dict[str, np.ndarray]:
   """The per-example random switches of training.
 
   num_iter_recycling: recycling iterations run, uniform in
     [0, num_recycle] (Suppl. 1.10: 1 to N_cycle passes through the network).
-  use_clamped_fape: 1 with probability 0.9 (Suppl. 1.11.5), else 0.
+  use_clamped_fape: 1 with probability `clamped_fape_probability` (0.9,
+    Suppl. 1.11.5), else 0.
   """
   return {
       'num_iter_recycling': np.asarray(rng.integers(0, num_recycle + 1),
                                        np.int32),
-      'use_clamped_fape': np.asarray(rng.random() < CLAMPED_FAPE_PROBABILITY,
+      'use_clamped_fape': np.asarray(rng.random() < clamped_fape_probability,
                                      np.float32),
   }
 
@@ -273,7 +278,9 @@ def process_features(raw_features: Mapping[str, np.ndarray],
     features = _subsample_templates(features, data_config.max_templates,
                                     crop_rng)
   if mode == 'train':
-    features.update(sample_training_flags(common.num_recycle, rng))
+    features.update(sample_training_flags(
+        common.num_recycle, rng, data_config.get(
+            'clamped_fape_probability', CLAMPED_FAPE_PROBABILITY)))
 
   num_clusters = data_config.max_msa_clusters
   if common.reduce_msa_clusters_by_max_templates:

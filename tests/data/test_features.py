@@ -188,6 +188,24 @@ def test_train_flags(train_batch):
   assert abs(clamped - features_lib.CLAMPED_FAPE_PROBABILITY) < 0.02
   counts = np.bincount([d['num_iter_recycling'] for d in draws])
   assert len(counts) == 4 and counts.min() > 900
+  # A preset may set its own share of clamped-FAPE examples.
+  draws = [features_lib.sample_training_flags(3, rng, 0.25)
+           for _ in range(4000)]
+  clamped = np.mean([d['use_clamped_fape'] for d in draws])
+  assert abs(clamped - 0.25) < 0.02
+
+
+def test_train_clamped_fape_probability_from_config(golden):
+  raw, _, config = golden
+  config = _train_config(config)
+  flags = []
+  for probability in (0., 1.):
+    with config.data.train.unlocked():
+      config.data.train.clamped_fape_probability = probability
+    flags.append([float(features_lib.process_features(
+        raw, config, 'train', seed)['use_clamped_fape'][0])
+                  for seed in range(6)])
+  assert flags == [[0.] * 6, [1.] * 6]
 
 
 def test_train_pads_short_chain_and_subsamples_templates(golden):

@@ -26,6 +26,9 @@ def test_presets_follow_table_4(name, crop, clusters, extra, violation,
   assert config.optimizer.ema_decay == 0.999
   assert config.train.batch_size == 128
   assert config.model.global_config.use_remat
+  # Suppl. 1.11.5: FAPE clamped in 90% of the examples; 0.3 on the distogram.
+  assert train.clamped_fape_probability == 0.9
+  assert heads.distogram.weight == 0.3
   # The data draws the recycling count the model runs.
   assert config.data.common.num_recycle == config.model.num_recycle == 3
 
