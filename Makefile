@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Scores complexes (tests, benchmarks/overfit.py); see setup.py's 'test'
+# extras for why it is installed on its own.
+DOCKQ := DockQ==2.1.3
 
 .PHONY: test demo venv clean
 
@@ -12,6 +15,7 @@ $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q --no-deps --no-build-isolation $(DOCKQ)
 	touch $(STAMP)
 
 test: $(STAMP)

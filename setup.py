@@ -32,6 +32,12 @@ setuptools.setup(
         'tqdm==4.70.1',
     ],
     extras_require={
-        'test': ['hypothesis==6.155.2', 'pytest==9.2.0', 'pytest-xdist==3.8.0'],
+        # DockQ==2.1.3 scores complexes in the tests and benchmarks; it
+        # declares numpy<2 (which its code does not need), so the Makefile
+        # installs it on its own with --no-deps, built against this numpy
+        # by Cython; networkx and parallelbar are its run-time needs.
+        'test': ['hypothesis==6.155.2', 'pytest==9.2.0', 'pytest-xdist==3.8.0',
+                 'Cython==3.3.1', 'wheel==0.48.0', 'networkx==3.6.1',
+                 'parallelbar==2.5'],
     },
 )

@@ -3,6 +3,9 @@
   python benchmarks/overfit.py --pdb tests/fixtures/data/3a4rA.pdb.gz \
       [--chain A] [--max_seconds 600]
 
+A file with two or more protein chains, given without --chain, is a complex:
+benchmarks/overfit_multimer.py overfits the tiny multimer preset on it.
+
 Trains on single-sequence examples of the structure, the crop holding the
 whole chain, and scores each step's prediction of the chain (lDDT-Cα of the
 final structure, Suppl. 1.9.6, as the train step's metric: no separate
@@ -138,4 +141,9 @@ def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == '__main__':
-  main(parse_args())
+  import overfit_multimer  # pylint: disable=g-import-not-at-top
+  if overfit_multimer.wants_complex(sys.argv[1:]):
+    # Two or more protein chains: the tiny multimer preset on the complex.
+    overfit_multimer.main(overfit_multimer.parse_args())
+  else:
+    main(parse_args())

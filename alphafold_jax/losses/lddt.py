@@ -4,6 +4,8 @@ Used as the target of the pLDDT head and as a training metric.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import jax
 import jax.numpy as jnp
 
@@ -19,7 +21,8 @@ def lddt(predicted_points: jax.Array,
          true_points: jax.Array,
          true_points_mask: jax.Array,
          cutoff: float = LDDT_CUTOFF,
-         per_residue: bool = False) -> jax.Array:
+         per_residue: bool = False,
+         pair_mask: Optional[jax.Array] = None) -> jax.Array:
   """lDDT of `predicted_points` against `true_points`.
 
   Args:
@@ -28,6 +31,8 @@ def lddt(predicted_points: jax.Array,
     true_points_mask: [B, N, 1] 1 where the true point exists.
     cutoff: inclusion radius in the true structure (Å).
     per_residue: score each point separately instead of the whole structure.
+    pair_mask: [B, N, N] 1 for the pairs that may be scored (e.g. the
+      inter-chain pairs of interface lDDT); all pairs when None.
 
   Returns:
     [B, N] if per_residue else [B], in [0, 1].
@@ -51,6 +56,8 @@ def lddt(predicted_points: jax.Array,
   dists_to_score = ((dmat_true < cutoff).astype(dtype) * true_points_mask *
                     jnp.transpose(true_points_mask, [0, 2, 1]) *
                     (1. - jnp.eye(num_points, dtype=dtype)))
+  if pair_mask is not None:
+    dists_to_score = dists_to_score * jnp.asarray(pair_mask, dtype)
   dist_l1 = jnp.abs(dmat_true - dmat_predicted)
   score = 0.25 * sum((dist_l1 < t).astype(dtype) for t in LDDT_THRESHOLDS)
 

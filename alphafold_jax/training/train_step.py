@@ -14,9 +14,11 @@ import ml_collections
 import optax
 
 from alphafold_jax.common import residue_constants
+from alphafold_jax.losses.chain_permutation import align_truth_to_prediction
 from alphafold_jax.losses.lddt import lddt
 from alphafold_jax.model import AlphaFold
 from alphafold_jax.model import AlphaFoldMultimer
+from alphafold_jax.training import complex_metrics
 from alphafold_jax.training import optimizer as optimizer_lib
 from alphafold_jax.training.train_state import TrainState
 from alphafold_jax.training.train_state import ema_update
@@ -29,7 +31,12 @@ _STRUCTURE_TERMS = ('fape', 'sidechain_fape', 'chi_loss', 'angle_norm_loss',
                     # AlphaFold-Multimer's
                     'intra_chain_fape', 'interface_fape',
                     'chain_centre_mass_loss')
-_LDDT_WEIGHT = 'lddt_ca_weight'
+# Metrics averaged over the examples that have them: metric -> its weight
+# (0 or 1 per example).
+_WEIGHTED = {'lddt_ca': 'lddt_ca_weight',
+             # AlphaFold-Multimer's (complex_metrics.py)
+             'interface_lddt': 'interface_lddt_weight',
+             'dockq': 'dockq_weight'}
 
 
 def make_model(model_config: ml_collections.ConfigDict) -> hk.Transformed:
@@ -88,20 +95,39 @@ def example_metrics(outputs: Mapping, example: Batch) -> Metrics:
   metrics['lddt_ca'] = lddt_ca(outputs, example)
   # Examples with no resolved Cα (e.g. fully masked distillation
   # predictions) have no lDDT; they are left out of the batch's mean.
-  metrics[_LDDT_WEIGHT] = jnp.any(_resolved_ca(example) > 0).astype(
+  metrics[_WEIGHTED['lddt_ca']] = jnp.any(_resolved_ca(example) > 0).astype(
       metrics['lddt_ca'].dtype)
+  return metrics
+
+
+def multimer_example_metrics(outputs: Mapping, example: Batch,
+                             align_chains: bool = True) -> Metrics:
+  """`example_metrics` of an AlphaFold-Multimer example plus interface lDDT
+  and DockQ of the crop (complex_metrics.py), all against the truth with
+  its homomeric copies matched to the prediction (as the losses see it)
+  unless align_chains is False."""
+  if align_chains:
+    example = align_truth_to_prediction(jax.lax.stop_gradient(
+        outputs['structure_module']['final_atom_positions']), example)
+  metrics = example_metrics(outputs, example)
+  metrics.update(complex_metrics.complex_metrics(outputs, example,
+                                                 align_chains=False))
   return metrics
 
 
 def mean_over_examples(metrics: Metrics) -> Metrics:
   """Per-example metrics [B] (from `example_metrics`) -> batch scalars;
-  lDDT-Cα averages the examples that have a structure only, and is NaN
-  (logged as "nan") when none has."""
+  lDDT-Cα (and the multimer's interface lDDT and DockQ) average the
+  examples that have one only, and are NaN (logged as "nan") when none
+  has."""
   metrics = dict(metrics)
-  weight = metrics.pop(_LDDT_WEIGHT)
-  lddt_sum = jnp.sum(metrics.pop('lddt_ca') * weight)
+  weighted = {}
+  for key, weight_key in _WEIGHTED.items():
+    if key in metrics:
+      weight = metrics.pop(weight_key)
+      weighted[key] = jnp.sum(metrics.pop(key) * weight) / jnp.sum(weight)
   metrics = {k: jnp.mean(v) for k, v in metrics.items()}
-  metrics['lddt_ca'] = lddt_sum / jnp.sum(weight)
+  metrics.update(weighted)
   return metrics
 
 
@@ -143,19 +169,26 @@ def make_train_step(config: ml_collections.ConfigDict,
   (before it, its weight is 0): a run fits the fold first and the
   stereochemistry after, as fine-tuning adds the violation loss to a model
   trained without it (Suppl. 1.11.3, Table 4). Metrics are scalars averaged
-  over the examples, plus 'grad_norm' (of the applied gradient), 'learning_rate',
+  over the examples (in multimer mode with interface lDDT and DockQ of the
+  crop: `multimer_example_metrics`), plus 'grad_norm' (of the applied gradient), 'learning_rate',
   'skipped' (1 when the step was skipped) and 'num_skipped'.
   """
   model = make_model(config.model)
   opt = config.optimizer
   schedule = optimizer_lib.learning_rate_schedule(opt)
   violation_from = config.train.get('violation_loss_from_step', 0)
+  if config.model.global_config.get('multimer_mode', False):
+    align_chains = config.model.get('align_chains', True)
+    metrics_fn = lambda outputs, example: multimer_example_metrics(
+        outputs, example, align_chains)
+  else:
+    metrics_fn = example_metrics
 
   def example_loss(params, example, rng):
     outputs, loss = model.apply(params, rng, example)
     # Suppl. 1.11.3: the loss is scaled by the square root of the crop size.
     scaled = loss * jnp.sqrt(num_residues(example))
-    return scaled, (loss, example_metrics(outputs, example))
+    return scaled, (loss, metrics_fn(outputs, example))
 
   grad_fn = jax.vmap(jax.value_and_grad(example_loss, has_aux=True),
                      in_axes=(None, 0, 0))

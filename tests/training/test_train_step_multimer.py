@@ -49,8 +49,11 @@ def test_finetuning_step_from_released_format_weights(tmp_path):
   assert int(new_state.step) == 1 and int(metrics['skipped']) == 0
   for key in ('loss', 'structure_module_loss', 'intra_chain_fape',
               'interface_fape', 'chain_centre_mass_loss', 'masked_msa_loss',
-              'lddt_ca', 'grad_norm'):
+              'lddt_ca', 'interface_lddt', 'dockq', 'grad_norm'):
     assert np.isfinite(metrics[key]), key
+  # The crop's interface scores (complex_metrics.py) are in range.
+  assert 0. <= metrics['interface_lddt'] <= 1.
+  assert 0. <= metrics['dockq'] <= 1.
   assert metrics['interface_fape'] > 0 and metrics['grad_norm'] > 0
   # AlphaFoldMultimer(..., compute_loss=True)'s total is the weighted sum
   # of its heads' losses.
