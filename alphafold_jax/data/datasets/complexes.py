@@ -109,6 +109,11 @@ def read_complex(path: str) -> ComplexOrSkipped:
           all_atom_positions=part.apply(atoms, mask), all_atom_mask=mask))
   except mmcif_lib.MmcifError as e:
     return chains_lib.Skipped(pdb_id, source, f'unreadable mmCIF: {e}')
+  except Exception as e:  # pylint: disable=broad-except
+    # A damaged file can fail in Biopython or numpy in many ways; it is
+    # reported, and the build goes on.
+    return chains_lib.Skipped(pdb_id, source, f'unreadable mmCIF: '
+                              f'{type(e).__name__}: {e}')
   header = entry.header
   return ComplexStructure(
       name=pdb_id, chains=tuple(result),
