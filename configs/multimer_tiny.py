@@ -6,9 +6,11 @@ structure-module layers, narrow channels, one recycling iteration, crop 64.
 
 The optimiser, train and dataset sections are configs/tiny.py's. The model
 section is the multimer preset's (model.global_config.multimer_mode), so a
-checkpoint of it loads into run_alphafold's multimer model; `data` is left
-as the monomer's and unused: multimer examples (data/multimer pipeline,
-cropped by data/multimer/cropping.py) are not processed by it.
+checkpoint of it loads into run_alphafold's multimer model. Of `data` (the
+monomer's) only data.train.crop_size is read: multimer examples come from
+the complexes set (train/build_pdb_dataset.py --complexes, then
+train/train.py --data_dir) through data/multimer/training.py, cropped to it,
+their MSA cut to the model's num_msa + num_extra_msa rows.
 """
 import importlib.util
 import pathlib

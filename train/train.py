@@ -13,6 +13,11 @@
       --config.dataset.pdb_files="('tests/fixtures/data/3a4rA.pdb.gz',)" \
       --config.dataset.chains="('A',)" --workdir=/tmp/tiny
 
+  # AlphaFold-Multimer on the complexes set (train/build_pdb_dataset.py
+  # --complexes --data_dir=/data/tfds):
+  python train/train.py --config=configs/multimer_tiny.py \
+      --data_dir=/data/tfds --workdir=/tmp/multimer
+
   # Fine-tuning from released weights (the EMA starts from them too):
   python train/train.py --config=configs/finetuning.py \
       --init_params=params_model_1_ptm.npz --workdir=/tmp/finetune
@@ -40,6 +45,11 @@ _CONFIG = config_flags.DEFINE_config_file(
     lock_config=True)
 _WORKDIR = flags.DEFINE_string(
     'workdir', None, 'Checkpoints, metrics.jsonl and TensorBoard files.')
+_DATA_DIR = flags.DEFINE_string(
+    'data_dir', None,
+    "The builders' --data_dir: sets config.dataset.complex_data_dir for a "
+    'multimer config, else pdb_data_dir (and distillation_data_dir when a '
+    'self-distillation set is built there).')
 _INIT_PARAMS = flags.DEFINE_string(
     'init_params', None,
     'Released-format .npz to start from (fine-tuning).')
@@ -60,8 +70,11 @@ def main(argv):
   std_logging.getLogger().setLevel(std_logging.INFO)
   sharding.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value,
                                   _PROCESS_ID.value)
-  logging.info('Config:\n%s', _CONFIG.value)
-  trainer.train(_CONFIG.value, _WORKDIR.value,
+  config = _CONFIG.value
+  if _DATA_DIR.value:
+    trainer.set_data_dir(config, _DATA_DIR.value)
+  logging.info('Config:\n%s', config)
+  trainer.train(config, _WORKDIR.value,
                 init_params_path=_INIT_PARAMS.value,
                 progress_bar=_PROGRESS_BAR.value)
 

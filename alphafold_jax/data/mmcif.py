@@ -32,6 +32,8 @@ _RESOLUTION_FIELDS = ('_refine.ls_d_res_high',
                       '_em_3d_reconstruction.resolution',
                       '_reflns.d_resolution_high')
 _WATER = ('HOH', 'WAT')
+# Prefixes of the mmCIF categories of biological assemblies.
+_ASSEMBLY_CATEGORIES = ('_pdbx_struct_assembly', '_pdbx_struct_oper_list.')
 # The _atom_site columns that `parse` reads.
 _ATOM_SITE_COLUMNS = ('label_asym_id', 'auth_asym_id', 'label_seq_id',
                       'auth_seq_id', 'pdbx_PDB_ins_code', 'label_comp_id',
@@ -69,12 +71,20 @@ class MmcifObject:
     structure: the Biopython model.
     chain_to_seqres: author chain id -> one-letter SEQRES sequence.
     seqres_to_structure: author chain id -> {SEQRES index: residue}.
+    label_to_auth: label_asym_id -> author chain id, for the polymer chains
+      with coordinates (biological assemblies name chains by label id).
+    assembly_info: the entry's _pdbx_struct_assembly*,
+      _pdbx_struct_oper_list.* fields as lists of strings (see
+      bio_assembly.py), empty when the entry gives none.
   """
   file_id: str
   header: Mapping[str, object]
   structure: object
   chain_to_seqres: Mapping[str, str]
   seqres_to_structure: Mapping[str, Mapping[int, ResidueAtPosition]]
+  label_to_auth: Mapping[str, str] = dataclasses.field(default_factory=dict)
+  assembly_info: Mapping[str, List[str]] = dataclasses.field(
+      default_factory=dict)
 
 
 def _as_list(value) -> List[str]:
@@ -214,9 +224,13 @@ def parse(text: str, file_id: str, source: Optional[str] = None
         for i, name in enumerate(names)}
   if not chain_to_seqres:
     raise MmcifError(f'{source}: no protein chain with coordinates.')
+  assembly_info = {k: _as_list(v) for k, v in info.items()
+                   if k.startswith(_ASSEMBLY_CATEGORIES)}
   return MmcifObject(file_id=file_id, header=header, structure=model,
                      chain_to_seqres=chain_to_seqres,
-                     seqres_to_structure=seqres_to_structure)
+                     seqres_to_structure=seqres_to_structure,
+                     label_to_auth=dict(label_to_auth),
+                     assembly_info=assembly_info)
 
 
 def read(path: str, file_id: Optional[str] = None) -> MmcifObject:

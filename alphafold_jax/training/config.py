@@ -13,7 +13,10 @@ from get_config(); its sections are
                sets (pdb_data_dir, distillation_data_dir: the builders'
                --data_dir; distillation_fraction) or, for small runs,
                structure files (pdb_files, chains). Either data dir may be
-               left empty ('') to train on the other set alone.
+               left empty ('') to train on the other set alone. A multimer
+               config (model.global_config.multimer_mode) trains on the
+               complexes set instead (complex_data_dir: the builder's
+               --data_dir with --complexes).
 """
 from __future__ import annotations
 
@@ -116,6 +119,9 @@ def training_config(*, model_preset: str = 'model_1',
       # Built datasets (train/build_*_dataset.py --data_dir).
       'pdb_data_dir': '',
       'distillation_data_dir': '',
+      # The complexes set (train/build_pdb_dataset.py --complexes), read by
+      # multimer configs.
+      'complex_data_dir': '',
       'distillation_fraction': loader.DISTILLATION_FRACTION,
       'pdb_files': tuple(pdb_files or ()),
       # One chain id per file ('' takes the file's first chain).

@@ -8,6 +8,7 @@ The run's config is saved as workdir/config.json when it starts.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Optional
 
@@ -16,6 +17,8 @@ import ml_collections
 import tqdm
 
 from alphafold_jax.data.datasets import loader
+from alphafold_jax.data.datasets import sources as sources_lib
+from alphafold_jax.data.multimer import training as multimer_training
 from alphafold_jax.model import load_params
 from alphafold_jax.training import checkpoint as checkpoint_lib
 from alphafold_jax.training import data as data_lib
@@ -41,10 +44,56 @@ def initial_state(config: ml_collections.ConfigDict, example,
   return create_train_state(params, optimizer, state_rng)
 
 
+def is_multimer(config: ml_collections.ConfigDict) -> bool:
+  return bool(config.model.global_config.get('multimer_mode', False))
+
+
+def make_complex_data(config: ml_collections.ConfigDict):
+  """The training stream of the complexes set in
+  config.dataset.complex_data_dir: complexes drawn by their sampling
+  weights, each made a multimer training example
+  (data.multimer.training.training_example).
+
+  Raises:
+    ValueError: no complex_data_dir, or a monomer config.
+  """
+  dataset, tc = config.dataset, config.train
+  if not dataset.get('complex_data_dir'):
+    raise ValueError('a multimer config trains on the complexes set: set '
+                     'config.dataset.complex_data_dir (or --data_dir).')
+  if not is_multimer(config):
+    raise ValueError('config.dataset.complex_data_dir is set but the model '
+                     'is not AlphaFold-Multimer (multimer_mode).')
+  source = sources_lib.open_dataset(dataset.complex_data_dir,
+                                    sources_lib.COMPLEX_DATASET)
+  weights = sources_lib.read_sampling_weights(dataset.complex_data_dir,
+                                              sources_lib.COMPLEX_DATASET)
+  return loader.TrainingStream(
+      loader.StreamSources(pdb=source, pdb_weights=weights), config,
+      tc.batch_size, tc.seed, distillation_fraction=0.,
+      make_example=multimer_training.training_example)
+
+
+def set_data_dir(config: ml_collections.ConfigDict, data_dir: str) -> None:
+  """Points config.dataset at the sets built under data_dir (the builders'
+  --data_dir): complex_data_dir for a multimer config, else pdb_data_dir
+  and, when a self-distillation set is built there, distillation_data_dir.
+  """
+  dataset = config.dataset
+  if is_multimer(config):
+    dataset.complex_data_dir = data_dir
+    return
+  dataset.pdb_data_dir = data_dir
+  if os.path.isdir(sources_lib.dataset_dir(
+      data_dir, sources_lib.DISTILLATION_DATASET)):
+    dataset.distillation_data_dir = data_dir
+
+
 def make_training_data(config: ml_collections.ConfigDict):
   """The training stream of `config.dataset`.
 
-  The built PDB and self-distillation sets, mixed (`loader.TrainingStream`),
+  For a multimer config, the complexes set (`make_complex_data`). Else the
+  built PDB and self-distillation sets, mixed (`loader.TrainingStream`),
   when either data dir is set; else `data.TrainingData` over the structure
   files. Either way this process reads its share of each batch.
 
@@ -52,6 +101,8 @@ def make_training_data(config: ml_collections.ConfigDict):
     ValueError: both kinds of data, or neither, are set.
   """
   dataset, tc = config.dataset, config.train
+  if is_multimer(config) or dataset.get('complex_data_dir'):
+    return make_complex_data(config)
   built = dataset.pdb_data_dir or dataset.distillation_data_dir
   if built and dataset.pdb_files:
     raise ValueError('config.dataset sets both built datasets (pdb_data_dir, '

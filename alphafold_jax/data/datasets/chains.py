@@ -145,6 +145,17 @@ def structure_files(folder: str) -> List[str]:
   return [os.path.join(folder, n) for n in names]
 
 
+def file_stem(filename: str) -> str:
+  """The file name without its structure suffix ('5PTI.cif.gz' -> '5PTI')."""
+  return _stem(filename)
+
+
+def mmcif_files(folder: str) -> List[str]:
+  """The mmCIF files of a folder, sorted by name."""
+  return [p for p in structure_files(folder)
+          if p.lower().endswith(_MMCIF_SUFFIXES)]
+
+
 def read_chains(folder: str) -> Iterator[ChainOrSkipped]:
   """Every chain of every structure file of `folder`, in a fixed order."""
   for path in structure_files(folder):

@@ -59,6 +59,19 @@ def single_amino_acid_fraction(sequence: str) -> float:
   return max(collections.Counter(sequence).values()) / len(sequence)
 
 
+def entry_rejection_reason(resolution: float, release_date: Optional[str],
+                           config: FilterConfig) -> Optional[str]:
+  """Why an entry fails the release-date or resolution filter, or None."""
+  if (config.max_release_date and release_date and
+      datetime.date.fromisoformat(release_date) >
+      datetime.date.fromisoformat(config.max_release_date)):
+    return (f'released {release_date}, after the cutoff '
+            f'{config.max_release_date}')
+  if resolution > config.max_resolution:
+    return (f'resolution {resolution:.2f} Å above {config.max_resolution} Å')
+  return None
+
+
 def rejection_reason(sequence: str, resolution: float,
                      release_date: Optional[str],
                      config: FilterConfig) -> Optional[str]:
@@ -70,13 +83,9 @@ def rejection_reason(sequence: str, resolution: float,
     release_date: 'YYYY-MM-DD', or None/'' when unknown.
     config: the thresholds.
   """
-  if (config.max_release_date and release_date and
-      datetime.date.fromisoformat(release_date) >
-      datetime.date.fromisoformat(config.max_release_date)):
-    return (f'released {release_date}, after the cutoff '
-            f'{config.max_release_date}')
-  if resolution > config.max_resolution:
-    return (f'resolution {resolution:.2f} Å above {config.max_resolution} Å')
+  reason = entry_rejection_reason(resolution, release_date, config)
+  if reason:
+    return reason
   if len(sequence) < config.min_length:
     return f'{len(sequence)} residues, fewer than {config.min_length}'
   fraction = single_amino_acid_fraction(sequence)

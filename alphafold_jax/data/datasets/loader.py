@@ -10,7 +10,9 @@ Global example j is a pure function of (seed, j):
     weights is, in distribution, the supplement's loop over a shuffled set
     with stochastic acceptance, and it needs no epoch bookkeeping;
   * its features: `process_features(raw, config, mode='train')` seeded by
-    (seed, j), i.e. a fresh crop, MSA sample and recycling count each visit.
+    (seed, j), i.e. a fresh crop, MSA sample and recycling count each visit
+    (for the complexes set, data.multimer.training.training_example, also
+    seeded by (seed, j)).
 Global batch p holds examples p*B .. p*B+B-1; process h of P takes every
 P-th of them (its B/P share of every global batch), so hosts never read
 the same example. The grain iterator's state ({'next_index': batch}) is
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 import grain
 import jax
@@ -147,28 +149,44 @@ def example_seed(seed: int, j: int) -> int:
       [seed, _PROCESS_STREAM, j]).generate_state(1)[0])
 
 
+def monomer_example(record: Mapping[str, Any],
+                    config: ml_collections.ConfigDict, seed: int
+                    ) -> Dict[str, np.ndarray]:
+  """A chain record (PDB or self-distillation) -> its training example."""
+  return process_features(records.to_raw_features(record), config,
+                          mode='train', random_seed=seed)
+
+
+# (record, config, seed) -> the processed training example.
+MakeExample = Callable[[Mapping[str, Any], ml_collections.ConfigDict, int],
+                       Dict[str, np.ndarray]]
+
+
 class _TrainExample:
   """Global example index -> the processed training example."""
 
   def __init__(self, sources: StreamSources, draw: ExampleDraw,
-               config: ml_collections.ConfigDict, seed: int):
+               config: ml_collections.ConfigDict, seed: int,
+               make_example: MakeExample = monomer_example):
     self._sources = {'pdb': sources.pdb, 'distillation': sources.distillation}
     self._draw = draw
     self._config = config
     self._seed = seed
+    self._make_example = make_example
 
   def __call__(self, j: int) -> Dict[str, np.ndarray]:
     name, index = self._draw(j)
-    raw = records.to_raw_features(self._sources[name][index])
-    return process_features(raw, self._config, mode='train',
-                            random_seed=example_seed(self._seed, j))
+    return self._make_example(self._sources[name][index], self._config,
+                              example_seed(self._seed, j))
 
 
 def make_dataset(sources: StreamSources, config: ml_collections.ConfigDict,
                  global_batch_size: int, seed: int,
                  distillation_fraction: float = DISTILLATION_FRACTION,
                  process_index: Optional[int] = None,
-                 process_count: Optional[int] = None) -> grain.MapDataset:
+                 process_count: Optional[int] = None,
+                 make_example: MakeExample = monomer_example
+                 ) -> grain.MapDataset:
   """The endless grain dataset of this process's batches.
 
   Args:
@@ -179,6 +197,9 @@ def make_dataset(sources: StreamSources, config: ml_collections.ConfigDict,
     distillation_fraction: share of self-distillation examples.
     process_index, process_count: this host and the number of hosts;
       jax.process_index() / jax.process_count() when None.
+    make_example: (record, config, seed) -> example; process_features of
+      the record's raw features by default, or e.g.
+      data.multimer.training.training_example for complexes.
 
   Returns:
     MapDataset whose element p is this host's part of global batch p:
@@ -191,7 +212,8 @@ def make_dataset(sources: StreamSources, config: ml_collections.ConfigDict,
                      f'among {count} processes.')
   draw = ExampleDraw(sources, seed, distillation_fraction)
   examples = grain.MapDataset.range(_NUM_EXAMPLES)[index::count]
-  return examples.map(_TrainExample(sources, draw, config, seed)).batch(
+  return examples.map(_TrainExample(sources, draw, config, seed,
+                                    make_example)).batch(
       global_batch_size // count, drop_remainder=True)
 
 
@@ -207,12 +229,14 @@ class TrainingStream:
                process_index: Optional[int] = None,
                process_count: Optional[int] = None,
                num_threads: int = NUM_THREADS,
-               prefetch_batches: int = PREFETCH_BATCHES):
+               prefetch_batches: int = PREFETCH_BATCHES,
+               make_example: MakeExample = monomer_example):
     self.draw = ExampleDraw(sources, seed, distillation_fraction)
-    self._example = _TrainExample(sources, self.draw, config, seed)
+    self._example = _TrainExample(sources, self.draw, config, seed,
+                                  make_example)
     self._dataset = make_dataset(sources, config, global_batch_size, seed,
                                  distillation_fraction, process_index,
-                                 process_count)
+                                 process_count, make_example)
     self._iterator = iter(self._dataset.to_iter_dataset(grain.ReadOptions(
         num_threads=num_threads, prefetch_buffer_size=prefetch_batches)))
 

@@ -17,7 +17,8 @@ from alphafold_jax.common import atomic
 # The datasets' names (their folders under a data_dir).
 PDB_DATASET = 'pdb_chains'
 DISTILLATION_DATASET = 'self_distillation'
-# Version of both datasets' record layout.
+COMPLEX_DATASET = 'pdb_complexes'
+# Version of the datasets' record layouts.
 DATASET_VERSION = '1.0.0'
 SPLIT = 'train'
 FILE_FORMAT = 'array_record'
