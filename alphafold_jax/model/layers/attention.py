@@ -1,5 +1,6 @@
 """Gated multi-head attention (Suppl. Alg. 7) and global attention (Alg. 19)."""
 import functools
+from typing import Optional
 
 import haiku as hk
 import jax
@@ -34,6 +35,40 @@ def _param(name, shape, init, like):
   return hk.get_parameter(name, shape, param_dtype(like), init).astype(like.dtype)
 
 
+def _cudnn_takes(q, k) -> bool:
+  """Whether cuDNN's fused attention takes q [B, Q, H, c], k [B, K, H, c]:
+  a CUDA GPU, half precision, a head dim that is a multiple of 8 up to 128,
+  and even lengths (which its backward pass with a bias needs)."""
+  return (jax.default_backend() == 'gpu'
+          and q.dtype in (jnp.bfloat16, jnp.float16)
+          and q.shape[-1] % 8 == 0 and q.shape[-1] <= 128
+          and q.shape[1] % 2 == 0 and k.shape[1] % 2 == 0)
+
+
+def fused_attention(q, k, v, bias, nonbatched_bias: Optional[jax.Array]):
+  """softmax(q k^T + bias + nonbatched_bias) v through
+  `jax.nn.dot_product_attention`, q already scaled.
+
+  q [B, Q, H, c], k and v [B, K, H, c], bias broadcastable to [B, H, Q, K],
+  nonbatched_bias [H, Q, K] -> [B, Q, H, c]. On a GPU, for the inputs
+  `_cudnn_takes`, it is cuDNN's flash attention: logits, bias and softmax in
+  one kernel, the [B, H, Q, K] probabilities neither written out nor kept for
+  the backward pass (recomputed there). Elsewhere it is XLA's own
+  implementation: the plain computation, the logits and softmax in float32
+  (also for float64 inputs) whatever the input dtype.
+  """
+  if nonbatched_bias is not None:
+    bias = bias + nonbatched_bias[None]
+  if _cudnn_takes(q, k):
+    # cuDNN wants the bias at full [Q, K] length, in the inputs' dtype.
+    shape = bias.shape[:2] + (q.shape[1], k.shape[1])
+    return jax.nn.dot_product_attention(
+        q, k, v, jnp.broadcast_to(bias, shape).astype(q.dtype), scale=1.,
+        implementation='cudnn')
+  return jax.nn.dot_product_attention(q, k, v, bias.astype(q.dtype), scale=1.,
+                                      implementation='xla')
+
+
 def _final_init(global_config):
   return (hk.initializers.Constant(0.) if global_config.zero_init
           else _GLOROT)
@@ -43,7 +78,10 @@ class Attention(hk.Module):
   """Multi-head attention with optional sigmoid gating.
 
   q_data [B, Q, c_q], m_data [B, K, c_m], bias broadcastable to [B, H, Q, K],
-  nonbatched_bias [H, Q, K] -> [B, Q, output_dim].
+  nonbatched_bias [H, Q, K] -> [B, Q, output_dim]. With
+  `global_config.fused_attention` the softmax(q k^T + bias) v step goes
+  through `fused_attention` (cuDNN's kernel on a GPU); the projections and
+  the gate are the same either way.
   """
 
   def __init__(self, config, global_config, output_dim: int, name='attention'):
@@ -63,11 +101,14 @@ class Attention(hk.Module):
     q = jnp.einsum('bqa,ahc->bqhc', q_data, q_w) * key_dim**(-0.5)
     k = jnp.einsum('bka,ahc->bkhc', m_data, k_w)
     v = jnp.einsum('bka,ahc->bkhc', m_data, v_w)
-    logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias
-    if nonbatched_bias is not None:
-      logits = logits + nonbatched_bias[None]
-    weights = jax.nn.softmax(logits)
-    weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
+    if self.global_config.get('fused_attention', False):
+      weighted_avg = fused_attention(q, k, v, bias, nonbatched_bias)
+    else:
+      logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias
+      if nonbatched_bias is not None:
+        logits = logits + nonbatched_bias[None]
+      weights = jax.nn.softmax(logits)
+      weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
 
     if c.gating:
       weighted_avg = weighted_avg * _gate(q_data, num_head, value_dim)
