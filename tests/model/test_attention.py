@@ -40,9 +40,23 @@ def _cast(tree, dtype):
   return jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype), tree)
 
 
+@pytest.fixture
+def fused_calls(monkeypatch):
+  """Counts the calls of jax.nn.dot_product_attention: the fused path ran."""
+  calls = []
+  original = jax.nn.dot_product_attention
+
+  def counted(*args, **kwargs):
+    calls.append(kwargs.get('implementation'))
+    return original(*args, **kwargs)
+
+  monkeypatch.setattr(jax.nn, 'dot_product_attention', counted)
+  return calls
+
+
 @pytest.mark.parametrize('dtype', sorted(_BOUNDS))
 @pytest.mark.parametrize('name', sorted(_MODULES))
-def test_fused_equals_plain_on_trunk_attention(name, dtype):
+def test_fused_equals_plain_on_trunk_attention(name, dtype, fused_calls):
   """Row attention with its pair bias, column attention and both triangle
   attentions, on the golden fixtures' inputs and parameters (masks with
   padded keys): the same output either way."""
@@ -56,14 +70,17 @@ def test_fused_equals_plain_on_trunk_attention(name, dtype):
                                   **_cast(inputs, dtype))
 
   with jax.enable_x64(dtype == 'float64'):
-    plain, fused = output(False), output(True)
+    plain = output(False)
+    assert not fused_calls
+    fused = output(True)
+    assert fused_calls == ['xla']
     assert fused.dtype == plain.dtype == jnp.dtype(dtype)
   assert golden_modules.relative_error(fused, plain) < _BOUNDS[dtype]
   # Not a trivial agreement: the module's output is not its output bias.
   assert float(np.std(plain)) > 1e-2
 
 
-def test_fused_equals_plain_on_one_query_per_batch():
+def test_fused_equals_plain_on_one_query_per_batch(fused_calls):
   """The template stack's pointwise attention shape (one query, a few keys,
   a key-padding bias shared by the batch), gated, random weights."""
   rng = np.random.default_rng(0)
@@ -87,5 +104,6 @@ def test_fused_equals_plain_on_one_query_per_batch():
       params)
   plain = plain_fn.apply(params, None, q_data, m_data, bias)
   fused = fused_fn.apply(params, None, q_data, m_data, bias)
+  assert fused_calls == ['xla']
   assert golden_modules.relative_error(fused, plain) < _BOUNDS['float32']
   assert float(np.std(plain)) > 1e-2

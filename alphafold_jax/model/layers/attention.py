@@ -35,38 +35,49 @@ def _param(name, shape, init, like):
   return hk.get_parameter(name, shape, param_dtype(like), init).astype(like.dtype)
 
 
-def _cudnn_takes(q, k) -> bool:
-  """Whether cuDNN's fused attention takes q [B, Q, H, c], k [B, K, H, c]:
-  a CUDA GPU, half precision, a head dim that is a multiple of 8 up to 128,
-  and even lengths (which its backward pass with a bias needs)."""
-  return (jax.default_backend() == 'gpu'
-          and q.dtype in (jnp.bfloat16, jnp.float16)
-          and q.shape[-1] % 8 == 0 and q.shape[-1] <= 128
-          and q.shape[1] % 2 == 0 and k.shape[1] % 2 == 0)
+def fused_implementation(q, k, v) -> Optional[str]:
+  """How `fused_attention` runs q [B, Q, H, c] against k and v
+  [B, K, H, c], or None for the plain path (also where v's head dim is not
+  k's, which `jax.nn.dot_product_attention` does not take).
+
+  On a CUDA GPU 'cudnn' where cuDNN's fused kernel takes the inputs (half
+  precision, a head dim that is a multiple of 8 up to 128, even lengths,
+  which its backward pass with a bias needs), else None: XLA's
+  implementation would gain nothing there and keep float32 logits. Off the
+  GPU 'xla', the same computation as the plain path, so that the CPU checks
+  the fused path's layout, scale and bias.
+  """
+  if k.shape != v.shape:
+    return None
+  if jax.default_backend() != 'gpu':
+    return 'xla'
+  cuda = 'cuda' in jax.devices()[0].client.platform_version.lower()
+  if (cuda and q.dtype in (jnp.bfloat16, jnp.float16)
+      and q.shape[-1] % 8 == 0 and q.shape[-1] <= 128
+      and q.shape[1] % 2 == 0 and k.shape[1] % 2 == 0):
+    return 'cudnn'
+  return None
 
 
-def fused_attention(q, k, v, bias, nonbatched_bias: Optional[jax.Array]):
+def fused_attention(q, k, v, bias, nonbatched_bias: Optional[jax.Array],
+                    implementation: str):
   """softmax(q k^T + bias + nonbatched_bias) v through
   `jax.nn.dot_product_attention`, q already scaled.
 
   q [B, Q, H, c], k and v [B, K, H, c], bias broadcastable to [B, H, Q, K],
-  nonbatched_bias [H, Q, K] -> [B, Q, H, c]. On a GPU, for the inputs
-  `_cudnn_takes`, it is cuDNN's flash attention: logits, bias and softmax in
-  one kernel, the [B, H, Q, K] probabilities neither written out nor kept for
-  the backward pass (recomputed there). Elsewhere it is XLA's own
-  implementation: the plain computation, the logits and softmax in float32
-  (also for float64 inputs) whatever the input dtype.
+  nonbatched_bias [H, Q, K] -> [B, Q, H, c]. 'cudnn' is cuDNN's flash
+  attention: logits, bias and softmax in one kernel, the [B, H, Q, K]
+  probabilities neither written out nor kept for the backward pass
+  (recomputed there). 'xla' is XLA's implementation, the plain computation
+  with the logits and softmax in float32 (also for float64 inputs).
   """
   if nonbatched_bias is not None:
     bias = bias + nonbatched_bias[None]
-  if _cudnn_takes(q, k):
-    # cuDNN wants the bias at full [Q, K] length, in the inputs' dtype.
-    shape = bias.shape[:2] + (q.shape[1], k.shape[1])
-    return jax.nn.dot_product_attention(
-        q, k, v, jnp.broadcast_to(bias, shape).astype(q.dtype), scale=1.,
-        implementation='cudnn')
+  if implementation == 'cudnn':
+    # cuDNN wants the bias at full [Q, K] length.
+    bias = jnp.broadcast_to(bias, bias.shape[:2] + (q.shape[1], k.shape[1]))
   return jax.nn.dot_product_attention(q, k, v, bias.astype(q.dtype), scale=1.,
-                                      implementation='xla')
+                                      implementation=implementation)
 
 
 def _final_init(global_config):
@@ -80,8 +91,9 @@ class Attention(hk.Module):
   q_data [B, Q, c_q], m_data [B, K, c_m], bias broadcastable to [B, H, Q, K],
   nonbatched_bias [H, Q, K] -> [B, Q, output_dim]. With
   `global_config.fused_attention` the softmax(q k^T + bias) v step goes
-  through `fused_attention` (cuDNN's kernel on a GPU); the projections and
-  the gate are the same either way.
+  through `fused_attention` where `fused_implementation` has one for it
+  (cuDNN's kernel on a GPU); the projections and the gate are the same
+  either way.
   """
 
   def __init__(self, config, global_config, output_dim: int, name='attention'):
@@ -101,8 +113,12 @@ class Attention(hk.Module):
     q = jnp.einsum('bqa,ahc->bqhc', q_data, q_w) * key_dim**(-0.5)
     k = jnp.einsum('bka,ahc->bkhc', m_data, k_w)
     v = jnp.einsum('bka,ahc->bkhc', m_data, v_w)
-    if self.global_config.get('fused_attention', False):
-      weighted_avg = fused_attention(q, k, v, bias, nonbatched_bias)
+    implementation = (fused_implementation(q, k, v)
+                      if self.global_config.get('fused_attention', False)
+                      else None)
+    if implementation:
+      weighted_avg = fused_attention(q, k, v, bias, nonbatched_bias,
+                                     implementation)
     else:
       logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias
       if nonbatched_bias is not None:
