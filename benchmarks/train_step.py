@@ -89,6 +89,14 @@ def plan(crop_size: int) -> dict:
   }
 
 
+def _peak_device_mb() -> dict:
+  """{'peak_device_mb': ...} where the device reports it (GPUs), else {}."""
+  stats = jax.devices()[0].memory_stats() or {}
+  if 'peak_bytes_in_use' not in stats:
+    return {}
+  return {'peak_device_mb': round(stats['peak_bytes_in_use'] / 2**20, 1)}
+
+
 def measure(crop_size: int) -> dict:
   config, optimizer, data, mesh = _setup(crop_size)
 
@@ -128,6 +136,7 @@ def measure(crop_size: int) -> dict:
       'peak_rss_gib': round(resource.getrusage(
           resource.RUSAGE_SELF).ru_maxrss / _KIB / _KIB, 2),
       'loss': round(float(metrics['loss']), 4),
+      **_peak_device_mb(),
   }
 
 
