@@ -87,9 +87,14 @@ print(json.dumps({'step': 'device', 'backend': jax.default_backend(),
                   'jax': jax.__version__,
                   'bytes_limit': stats.get('bytes_limit', 0)}))" 2>"$ERR" |
          grep '^{')
+if [ -z "$DEVICE" ]; then
+  why=$(grep -v '^\s*$' "$ERR" | tail -n 1 | tr -d '"\\' | cut -c1-300)
+  echo "{\"step\": \"device\", \"error\": \"$why\"}"
+  exit 1
+fi
 echo "$DEVICE"
 LIMIT=$(echo "$DEVICE" | "$PYTHON" -c \
-  "import json, sys; print(json.loads(sys.stdin.read())['bytes_limit'])")
+  "import json, sys; print(json.loads(sys.stdin.read())['bytes_limit'] or 0)")
 
 for n in "${SHORT[@]}"; do
   step "inference_$n" 120 benchmarks/inference.py --in_process --num_res "$n" \
