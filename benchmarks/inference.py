@@ -80,7 +80,8 @@ def synthetic_multimer_batch(num_res: int, num_seq: int, seed: int = 0):
   }
 
 
-def run_one(num_res: int, preset: str, num_seq: int, num_recycle: int):
+def run_one(num_res: int, preset: str, num_seq: int, num_recycle: int,
+            bf16: bool = False, fused_attention: bool = False):
   import haiku as hk
   import jax
   from alphafold_jax.data.features import process_features
@@ -88,6 +89,8 @@ def run_one(num_res: int, preset: str, num_seq: int, num_recycle: int):
   from alphafold_jax.model import AlphaFold, AlphaFoldMultimer, model_config
 
   cfg = model_config(preset)
+  cfg.model.global_config.bfloat16 = bf16
+  cfg.model.global_config.fused_attention = fused_attention
   if cfg.model.global_config.multimer_mode:
     # Every recycle runs, so that the timing does not depend on when the
     # random network's structure settles.
@@ -113,8 +116,10 @@ def run_one(num_res: int, preset: str, num_seq: int, num_recycle: int):
   run_s = time.perf_counter() - start
 
   result = {'benchmark': 'inference', 'preset': preset, 'num_res': num_res,
-            'num_seq': num_seq, 'num_recycle': num_recycle,
+            'num_seq': num_seq, 'num_recycle': num_recycle, 'bf16': bf16,
+            'fused_attention': fused_attention,
             'backend': jax.default_backend(),
+            'device': jax.devices()[0].device_kind,
             'compile_s': round(compile_s, 2), 'run_s': round(run_s, 2),
             'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
   stats = jax.devices()[0].memory_stats() or {}
@@ -129,17 +134,25 @@ def main():
   parser.add_argument('--preset', default='model_1_ptm')
   parser.add_argument('--num_seq', type=int, default=256)
   parser.add_argument('--num_recycle', type=int, default=3)
+  parser.add_argument('--bf16', action='store_true',
+                      help='bfloat16 trunk (global_config.bfloat16)')
+  parser.add_argument('--fused_attention', action='store_true',
+                      help='global_config.fused_attention (cuDNN on a GPU)')
   parser.add_argument('--in_process', action='store_true',
                       help='run a single length in this process')
   args = parser.parse_args()
   if args.in_process:
     for n in args.num_res:
-      run_one(n, args.preset, args.num_seq, args.num_recycle)
+      run_one(n, args.preset, args.num_seq, args.num_recycle, args.bf16,
+              args.fused_attention)
     return
+  switches = (['--bf16'] if args.bf16 else []) + (
+      ['--fused_attention'] if args.fused_attention else [])
   for n in args.num_res:
     subprocess.run([sys.executable, __file__, '--in_process', '--num_res', str(n),
                     '--preset', args.preset, '--num_seq', str(args.num_seq),
-                    '--num_recycle', str(args.num_recycle)], check=True)
+                    '--num_recycle', str(args.num_recycle), *switches],
+                   check=True)
 
 
 if __name__ == '__main__':

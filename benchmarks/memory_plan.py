@@ -4,7 +4,8 @@ Full-size model (model_1_ptm by default), a synthetic MSA of --num_seq
 sequences, --max_extra_msa extra sequences, 4 (empty) templates, 3 recycles;
 nothing runs, so lengths this machine could never run can be planned:
 
-  python benchmarks/memory_plan.py --num_res 1024 2048 4096 6144 [--bf16]
+  python benchmarks/memory_plan.py --num_res 1024 2048 4096 6144 [--bf16] \
+      [--devices 4]
 
 Prints one JSON line per length with `num_res`, `devices`, `temp_bytes`
 (XLA's temporary buffers: the activations), `argument_bytes` (parameters
@@ -12,12 +13,21 @@ and features) and `output_bytes`, as reported by
 `jax.jit(apply).lower(...).compile().memory_analysis()` on the default
 backend. Each length compiles in its own process.
 
+`--devices D` (D > 1) compiles for a mesh of D devices (on the CPU, D host
+devices: XLA_FLAGS=--xla_force_host_platform_device_count=D, set before jax
+is imported) and the byte counts are per device. The model has no residue
+sharding yet, so parameters and features are replicated and every device
+runs the whole inference (`sharding: "replicated"` in the line): the
+per-device plan is the one-device plan, the baseline residue sharding has to
+beat.
+
 `--save_batch_spec=DIR` also writes each length's feature shapes and dtypes
 (`DIR/batch_<num_res>.json`) for benchmarks/reference_memory_plan.py, which
 plans the reference's network on the same features in its own environment.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,6 +36,7 @@ import time
 def plan_one(num_res: int, args) -> dict:
   import haiku as hk
   import jax
+  import numpy as np
   from alphafold_jax.data.features import process_features
   from alphafold_jax.model import AlphaFold, model_config
   from benchmarks.inference import synthetic_raw_features
@@ -43,12 +54,22 @@ def plan_one(num_res: int, args) -> dict:
       json.dump(spec, f)
   model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
   params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
+  devices = jax.devices()[:args.devices]
+  if len(devices) < args.devices:
+    raise ValueError(f'--devices={args.devices} but jax sees {len(devices)} '
+                     f'{jax.default_backend()} devices')
+  # Everything replicated over the mesh: no residue sharding in the model.
+  replicated = jax.sharding.NamedSharding(
+      jax.sharding.Mesh(np.array(devices), ('devices',)),
+      jax.sharding.PartitionSpec())
   start = time.perf_counter()
-  compiled = jax.jit(model.apply).lower(params, jax.random.PRNGKey(1),
-                                        batch).compile()
+  compiled = jax.jit(model.apply, in_shardings=replicated,
+                     out_shardings=replicated).lower(
+                         params, jax.random.PRNGKey(1), batch).compile()
   memory = compiled.memory_analysis()
   return {'benchmark': 'memory_plan', 'preset': args.preset,
-          'num_res': num_res, 'devices': 1, 'bf16': args.bf16,
+          'num_res': num_res, 'devices': args.devices,
+          'sharding': 'replicated', 'bf16': args.bf16,
           'num_seq': args.num_seq, 'max_extra_msa': args.max_extra_msa,
           'num_recycle': args.num_recycle, 'backend': jax.default_backend(),
           'temp_bytes': int(memory.temp_size_in_bytes),
@@ -69,16 +90,26 @@ def main():
                       help='bfloat16 trunk (global_config.bfloat16)')
   parser.add_argument('--save_batch_spec', default='',
                       help='folder for batch_<num_res>.json feature specs')
+  parser.add_argument('--devices', type=int, default=1,
+                      help='devices in the mesh (host devices on the CPU); '
+                      'bytes are per device')
   parser.add_argument('--in_process', action='store_true',
                       help='plan the lengths in this process')
   args = parser.parse_args()
+  if args.devices < 1:
+    parser.error('--devices must be at least 1')
+  if args.devices > 1:
+    # Read when jax initialises its backends, so before the first import.
+    os.environ['XLA_FLAGS'] = (
+        os.environ.get('XLA_FLAGS', '') +
+        f' --xla_force_host_platform_device_count={args.devices}').strip()
   if args.in_process:
     for n in args.num_res:
       print(json.dumps(plan_one(n, args)), flush=True)
     return
   flags = [f'--preset={args.preset}', f'--num_seq={args.num_seq}',
            f'--max_extra_msa={args.max_extra_msa}',
-           f'--num_recycle={args.num_recycle}',
+           f'--num_recycle={args.num_recycle}', f'--devices={args.devices}',
            f'--save_batch_spec={args.save_batch_spec}'] + (
                ['--bf16'] if args.bf16 else [])
   for n in args.num_res:

@@ -207,6 +207,9 @@ CONFIG = ml_collections.ConfigDict({
         },
         'global_config': {
             'deterministic': False,
+            # jax.nn.dot_product_attention in the gated attention
+            # (layers/attention.py): cuDNN's fused kernel on a GPU.
+            'fused_attention': False,
             'multimer_mode': False,
             'subbatch_size': 4,
             'use_remat': False,

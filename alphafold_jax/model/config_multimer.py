@@ -105,6 +105,9 @@ CONFIG_MULTIMER = ml_collections.ConfigDict({
         },
         'global_config': {
             'deterministic': False,
+            # jax.nn.dot_product_attention in the gated attention
+            # (layers/attention.py): cuDNN's fused kernel on a GPU.
+            'fused_attention': False,
             'multimer_mode': True,
             'subbatch_size': 4,
             'use_remat': False,

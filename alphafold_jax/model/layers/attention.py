@@ -1,5 +1,6 @@
 """Gated multi-head attention (Suppl. Alg. 7) and global attention (Alg. 19)."""
 import functools
+from typing import Optional
 
 import haiku as hk
 import jax
@@ -34,6 +35,51 @@ def _param(name, shape, init, like):
   return hk.get_parameter(name, shape, param_dtype(like), init).astype(like.dtype)
 
 
+def fused_implementation(q, k, v) -> Optional[str]:
+  """How `fused_attention` runs q [B, Q, H, c] against k and v
+  [B, K, H, c], or None for the plain path (also where v's head dim is not
+  k's, which `jax.nn.dot_product_attention` does not take).
+
+  On a CUDA GPU 'cudnn' where cuDNN's fused kernel takes the inputs (half
+  precision, a head dim that is a multiple of 8 up to 128, even lengths,
+  which its backward pass with a bias needs), else None: XLA's
+  implementation would gain nothing there and keep float32 logits. Off the
+  GPU 'xla', the same computation as the plain path, so that the CPU checks
+  the fused path's layout, scale and bias.
+  """
+  if k.shape != v.shape:
+    return None
+  if jax.default_backend() != 'gpu':
+    return 'xla'
+  cuda = 'cuda' in jax.devices()[0].client.platform_version.lower()
+  if (cuda and q.dtype in (jnp.bfloat16, jnp.float16)
+      and q.shape[-1] % 8 == 0 and q.shape[-1] <= 128
+      and q.shape[1] % 2 == 0 and k.shape[1] % 2 == 0):
+    return 'cudnn'
+  return None
+
+
+def fused_attention(q, k, v, bias, nonbatched_bias: Optional[jax.Array],
+                    implementation: str):
+  """softmax(q k^T + bias + nonbatched_bias) v through
+  `jax.nn.dot_product_attention`, q already scaled.
+
+  q [B, Q, H, c], k and v [B, K, H, c], bias broadcastable to [B, H, Q, K],
+  nonbatched_bias [H, Q, K] -> [B, Q, H, c]. 'cudnn' is cuDNN's flash
+  attention: logits, bias and softmax in one kernel, the [B, H, Q, K]
+  probabilities neither written out nor kept for the backward pass
+  (recomputed there). 'xla' is XLA's implementation, the plain computation
+  with the logits and softmax in float32 (also for float64 inputs).
+  """
+  if nonbatched_bias is not None:
+    bias = bias + nonbatched_bias[None]
+  if implementation == 'cudnn':
+    # cuDNN wants the bias at full [Q, K] length.
+    bias = jnp.broadcast_to(bias, bias.shape[:2] + (q.shape[1], k.shape[1]))
+  return jax.nn.dot_product_attention(q, k, v, bias.astype(q.dtype), scale=1.,
+                                      implementation=implementation)
+
+
 def _final_init(global_config):
   return (hk.initializers.Constant(0.) if global_config.zero_init
           else _GLOROT)
@@ -43,7 +89,11 @@ class Attention(hk.Module):
   """Multi-head attention with optional sigmoid gating.
 
   q_data [B, Q, c_q], m_data [B, K, c_m], bias broadcastable to [B, H, Q, K],
-  nonbatched_bias [H, Q, K] -> [B, Q, output_dim].
+  nonbatched_bias [H, Q, K] -> [B, Q, output_dim]. With
+  `global_config.fused_attention` the softmax(q k^T + bias) v step goes
+  through `fused_attention` where `fused_implementation` has one for it
+  (cuDNN's kernel on a GPU); the projections and the gate are the same
+  either way.
   """
 
   def __init__(self, config, global_config, output_dim: int, name='attention'):
@@ -63,11 +113,18 @@ class Attention(hk.Module):
     q = jnp.einsum('bqa,ahc->bqhc', q_data, q_w) * key_dim**(-0.5)
     k = jnp.einsum('bka,ahc->bkhc', m_data, k_w)
     v = jnp.einsum('bka,ahc->bkhc', m_data, v_w)
-    logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias
-    if nonbatched_bias is not None:
-      logits = logits + nonbatched_bias[None]
-    weights = jax.nn.softmax(logits)
-    weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
+    implementation = (fused_implementation(q, k, v)
+                      if self.global_config.get('fused_attention', False)
+                      else None)
+    if implementation:
+      weighted_avg = fused_attention(q, k, v, bias, nonbatched_bias,
+                                     implementation)
+    else:
+      logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias
+      if nonbatched_bias is not None:
+        logits = logits + nonbatched_bias[None]
+      weights = jax.nn.softmax(logits)
+      weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
 
     if c.gating:
       weighted_avg = weighted_avg * _gate(q_data, num_head, value_dim)
