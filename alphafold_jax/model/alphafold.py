@@ -154,39 +154,81 @@ class AlphaFold(hk.Module):
       prev['prev_msa_first_row'] = jnp.zeros((num_res, emb.msa_channel), dtype)
       prev['prev_pair'] = jnp.zeros((num_res, num_res, emb.pair_channel), dtype)
 
+    num_iter = 0
     if c.num_recycle:
+      num_iter = c.num_recycle
       if 'num_iter_recycling' in batch:
         num_iter = jnp.minimum(batch['num_iter_recycling'][0], c.num_recycle)
-      else:
-        num_iter = c.num_recycle
-      tolerance = c.get('recycle_early_stop_tolerance', 0.) if emb.recycle_pos else 0.
-      seq_mask = batch['seq_mask'][0]
-      ca = residue_constants.atom_order['CA']
+    tolerance = c.get('recycle_early_stop_tolerance', 0.) if emb.recycle_pos else 0.
+    seq_mask = batch['seq_mask'][0]
+    ca = residue_constants.atom_order['CA']
 
-      def body(x):
-        i, p, _ = x
-        new = get_prev(do_call(p, i, compute_loss=False))
-        # Mean Cα movement since the previous iteration, for the early stop.
-        if tolerance:
-          moved = jnp.sqrt(jnp.sum(jnp.square(
-              new['prev_pos'][:, ca] - p['prev_pos'][:, ca]), axis=-1))
-          change = jnp.sum(moved * seq_mask) / jnp.maximum(jnp.sum(seq_mask), 1.)
-        else:
-          change = jnp.inf
-        return i + 1, new, jnp.asarray(change, dtype)
+    def change_since(new_pos, old_pos):
+      """Mean Cα movement between two iterations, for the early stop."""
+      if not tolerance:
+        return jnp.asarray(jnp.inf, dtype)
+      moved = jnp.sqrt(jnp.sum(jnp.square(new_pos[:, ca] - old_pos[:, ca]), axis=-1))
+      return jnp.asarray(
+          jnp.sum(moved * seq_mask) / jnp.maximum(jnp.sum(seq_mask), 1.), dtype)
 
-      start = (0, prev, jnp.asarray(jnp.inf, dtype))
-      if hk.running_init():
-        num_iter, prev, _ = body(start)
-      else:
-        num_iter, prev, _ = hk.while_loop(
-            lambda x: (x[0] < num_iter) & (x[2] > tolerance), body, start)
+    if c.num_recycle and not (is_training or compute_loss or hk.running_init()):
+      outputs, num_iter = self._recycle_in_one_loop(
+          do_call, get_prev, prev, num_iter, tolerance, change_since,
+          jnp.asarray(jnp.inf, dtype), return_representations)
     else:
-      num_iter = 0
+      if c.num_recycle:
+        def body(x):
+          i, p, _ = x
+          new = get_prev(do_call(p, i, compute_loss=False))
+          return i + 1, new, change_since(new['prev_pos'], p['prev_pos'])
 
-    ret = do_call(prev, num_iter, compute_loss)
-    outputs = dict(ret[0] if compute_loss else ret)
+        start = (0, prev, jnp.asarray(jnp.inf, dtype))
+        if hk.running_init():
+          num_iter, prev, _ = body(start)
+        else:
+          num_iter, prev, _ = hk.while_loop(
+              lambda x: (x[0] < num_iter) & (x[2] > tolerance), body, start)
+      ret = do_call(prev, num_iter, compute_loss)
+      outputs = dict(ret[0] if compute_loss else ret)
     outputs['num_recycles'] = jnp.asarray(num_iter, jnp.int32)
     if not return_representations:
       outputs = {k: v for k, v in outputs.items() if k != 'representations'}
     return (outputs, ret[1]) if compute_loss else outputs
+
+  def _recycle_in_one_loop(self, do_call, get_prev, prev, num_iter, tolerance,
+                           change_since, no_change, return_representations):
+    """Inference: every iteration, the last one included, in one while loop.
+
+    The carry holds the latest iteration's outputs (zeros before the first),
+    and the recycled values are read from them, so the pair representation
+    is held once and one loop body's buffers serve every iteration; a last
+    iteration outside the loop would need buffers of its own. The
+    iterations and the early stop are those of the two-part form in
+    __call__: iteration i is the last when i reaches `num_iter` or the
+    previous iteration moved the Cα atoms by no more than `tolerance`.
+    Returns (outputs, index of the last iteration).
+    """
+    needed = ('msa_first_row', 'pair')
+
+    def kept(ret):
+      if return_representations:
+        return ret
+      return {**ret, 'representations': {k: ret['representations'][k]
+                                         for k in needed}}
+
+    def recycled(ret):
+      return {k: v for k, v in get_prev(ret).items() if k in prev}
+
+    def body(x):
+      i, ret, change, _ = x
+      last = (i >= num_iter) | (change <= tolerance)
+      new = kept(do_call(recycled(ret), i, compute_loss=False))
+      return (i + 1, new, change_since(
+          new['structure_module']['final_atom_positions'],
+          ret['structure_module']['final_atom_positions']), last)
+
+    shapes = hk.eval_shape(lambda: kept(do_call(prev, 0, compute_loss=False)))
+    zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    start = (0, zeros, no_change, jnp.asarray(False))
+    count, outputs, _, _ = hk.while_loop(lambda x: ~x[3], body, start)
+    return dict(outputs), count - 1

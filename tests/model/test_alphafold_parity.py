@@ -12,7 +12,7 @@ from alphafold_jax.model import AlphaFold
 from tests.model import golden_model
 from tests.model import golden_modules
 
-# Outputs that the runs without loss must reproduce exactly; every array of
+# Outputs that the runs without loss must reproduce; every array of
 # the fixture is compared with the reference.
 REQUIRED = [
     'structure_module/final_atom_positions', 'structure_module/final_atom_mask',
@@ -66,10 +66,15 @@ def test_float32_outputs_stay_within_the_sanity_bound():
 
 
 def test_outputs_without_loss_are_the_same(outputs64):
+  """Without loss (inference) every iteration, the last included, runs in
+  one loop rather than a loop and a last pass: the same arithmetic compiled
+  into another program, so equal up to float64 round-off."""
   with jax.enable_x64(True):
     out = golden_model.flatten(golden_model.run_golden(compute_loss=False))
-  for key in REQUIRED:
-    np.testing.assert_array_equal(np.asarray(out[key]), outputs64[key])
+  assert int(out['num_recycles']) == int(outputs64['num_recycles'])
+  errors = {k: golden_modules.relative_error(out[k], outputs64[k])
+            for k in REQUIRED}
+  assert {k: e for k, e in errors.items() if not e < 1e-13} == {}
 
 
 def test_gradient_of_total_loss_matches_reference():

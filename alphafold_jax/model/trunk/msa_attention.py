@@ -45,8 +45,9 @@ class MSARowAttentionWithPairBias(hk.Module):
     msa_act = LayerNorm(name='query_norm')(msa_act)
     nonbatched_bias = pair_bias(pair_act, self.config.num_head)
     attn = Attention(self.config, self.global_config, msa_act.shape[-1])
-    return chunked_apply(attn, inference_chunk(self.global_config, is_training),
-                         [msa_act, msa_act, bias], [nonbatched_bias])
+    return chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
+                         inference_chunk(self.global_config, is_training),
+                         [msa_act, bias], [nonbatched_bias], in_place=True)
 
 
 class MSAColumnAttention(hk.Module):
@@ -67,8 +68,9 @@ class MSAColumnAttention(hk.Module):
     bias = mask_bias(msa_mask)
     msa_act = LayerNorm(name='query_norm')(msa_act)
     attn = Attention(self.config, self.global_config, msa_act.shape[-1])
-    out = chunked_apply(attn, inference_chunk(self.global_config, is_training),
-                        [msa_act, msa_act, bias])
+    out = chunked_apply(lambda x, b: attn(x, x, b),
+                        inference_chunk(self.global_config, is_training),
+                        [msa_act, bias], in_place=True)
     return jnp.swapaxes(out, -2, -3)
 
 
@@ -90,6 +92,7 @@ class MSAColumnGlobalAttention(hk.Module):
     msa_mask = jnp.swapaxes(msa_mask, -1, -2)[..., None]
     msa_act = LayerNorm(name='query_norm')(msa_act)
     attn = GlobalAttention(self.config, self.global_config, msa_act.shape[-1])
-    out = chunked_apply(attn, inference_chunk(self.global_config, is_training),
-                        [msa_act, msa_act, msa_mask])
+    out = chunked_apply(lambda x, m: attn(x, x, m),
+                        inference_chunk(self.global_config, is_training),
+                        [msa_act, msa_mask], in_place=True)
     return jnp.swapaxes(out, -2, -3)

@@ -151,7 +151,7 @@ class TemplateEmbedding(hk.Module):
     bias = 1e9 * (template_mask[None, None, None, :] - 1.)
     attention = Attention(c.attention, self.global_config, c_z)
     embedding = chunked_apply(attention, inference_chunk(c, is_training),
-                              [flat_query, flat_templates], [bias])
+                              [flat_query, flat_templates], [bias], in_place=True)
     embedding = embedding.reshape(num_res, num_res, c_z)
     # No update (and no gradient) when there is no template.
     return embedding * (jnp.sum(template_mask) > 0.).astype(dtype)

@@ -26,4 +26,5 @@ class Transition(hk.Module):
       x = Linear(num_intermediate, 'relu', name='transition1')(x)
       return Linear(c, final_init, name='transition2')(jax.nn.relu(x))
 
-    return chunked_apply(mlp, inference_chunk(self.global_config, is_training), [act])
+    return chunked_apply(mlp, inference_chunk(self.global_config, is_training),
+                         [act], in_place=True)

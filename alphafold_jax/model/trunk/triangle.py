@@ -39,8 +39,9 @@ class TriangleAttention(hk.Module):
     nonbatched_bias = jnp.einsum('qkc,ch->hqk', pair_act,
                                  weights.astype(pair_act.dtype))
     attn = Attention(self.config, self.global_config, c_z)
-    out = chunked_apply(attn, inference_chunk(self.global_config, is_training),
-                        [pair_act, pair_act, bias], [nonbatched_bias])
+    out = chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
+                        inference_chunk(self.global_config, is_training),
+                        [pair_act, bias], [nonbatched_bias], in_place=True)
     if per_column:
       out = jnp.swapaxes(out, -2, -3)
     return out
