@@ -15,11 +15,12 @@ $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
-	$(PY) -m pip install -q --no-deps --no-build-isolation $(DOCKQ)
+	$(PY) -m pip install -q --no-deps --no-build-isolation $(DOCKQ) \
+	  || echo "WARNING: $(DOCKQ) did not install (it compiles a C extension: a C compiler and the Python headers are needed); the tests against it are skipped (they fail under CI=true)."
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q tests
+	$(PY) -m pytest -n 2 -q --durations=15 tests
 
 # The demo (README, "Demo"): train the tiny model on the bundled chain (or
 # reuse it), predict that chain with run_alphafold.py, score the prediction.

@@ -5,12 +5,13 @@ DockQ is checked against the DockQ package (2.1.3) on a real complex: PDB
 the native read by the package from the mmCIF file itself), with
 predictions made by moving chains and jittering every atom, written as PDB.
 """
+import importlib
+import os
 import pathlib
 
 import jax
 import numpy as np
 import pytest
-from DockQ import DockQ as dockq_package
 
 from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.common import residue_constants
@@ -18,6 +19,17 @@ from alphafold_jax.data import structure_features
 from alphafold_jax.losses.lddt import lddt
 from alphafold_jax.training import complex_metrics
 from alphafold_jax.training import dockq
+
+
+def _dockq_package():
+  """The DockQ package's scoring module. The Makefile installs it when the
+  machine can build it (it compiles a C extension); CI must have it."""
+  try:
+    return importlib.import_module('DockQ.DockQ')
+  except ImportError as e:
+    if os.environ.get('CI') == 'true':
+      pytest.fail(f'DockQ is not installed ({e}); CI installs it (Makefile).')
+    pytest.skip(f'DockQ is not installed ({e}).')
 
 COMPLEX = (pathlib.Path(__file__).parents[1] / 'fixtures' / 'data' /
            '1BD2.cif.gz')
@@ -75,6 +87,7 @@ def _prediction(native, moves, noise, seed):
       2: ((1., 1., 0.), 60., (2., -4., 3.))}, 1.0),
 ])
 def test_dockq_matches_the_dockq_package(native, tmp_path, moves, noise):
+  dockq_package = _dockq_package()
   prediction = _prediction(native, moves, noise, seed=len(moves))
   model_path = tmp_path / 'model.pdb'
   model_path.write_text(protein_lib.to_pdb(prediction))
