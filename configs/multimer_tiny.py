@@ -42,6 +42,8 @@ def get_config():
   gc = model.global_config
   gc.subbatch_size = None
   gc.use_remat = False
+  # A few blocks a stack: straight-line code, faster than the loop.
+  gc.unroll_layer_stacks = True
   evo = model.embeddings_and_evoformer
   evo.evoformer_num_block = TINY.EVOFORMER_BLOCKS
   evo.extra_msa_stack_num_block = TINY.EXTRA_MSA_BLOCKS

@@ -80,6 +80,9 @@ def get_config():
   model.global_config.subbatch_size = None
   # Tiny activations fit without recomputation, which only slows compiles.
   model.global_config.use_remat = False
+  # Two blocks a stack: straight-line code is faster than the loop (2xcjA,
+  # two cores: 0.396 s a step against 0.414) and compiles as fast.
+  model.global_config.unroll_layer_stacks = True
   evo = model.embeddings_and_evoformer
   evo.evoformer_num_block = EVOFORMER_BLOCKS
   evo.extra_msa_stack_num_block = EXTRA_MSA_BLOCKS

@@ -213,6 +213,9 @@ CONFIG = ml_collections.ConfigDict({
             'multimer_mode': False,
             'subbatch_size': 4,
             'use_remat': False,
+            # Layer stacks as straight-line code rather than a loop (layers/
+            # layer_stack.py): faster steps for a few blocks, slower compiles.
+            'unroll_layer_stacks': False,
             'zero_init': True,
         },
         'heads': {

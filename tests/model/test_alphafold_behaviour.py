@@ -206,7 +206,8 @@ def test_padded_residues_do_not_change_real_ones(reference_run):
 
 
 @pytest.mark.parametrize('overrides', [{'subbatch_size': None},
-                                       {'subbatch_size': 1, 'use_remat': True}])
+                                       {'subbatch_size': 1, 'use_remat': True},
+                                       {'unroll_layer_stacks': True}])
 def test_memory_switches_give_the_same_outputs(overrides, reference_run):
   cfg = golden_modules.small_config()
   for k, v in overrides.items():
@@ -258,6 +259,24 @@ def test_use_remat_rematerialises_every_layer_stack():
   assert remats == stacks
   _, remats = stacks_and_remats(_program(subbatch_size=None))
   assert remats == set()
+
+
+def test_unroll_layer_stacks_unrolls_every_layer_stack():
+  """unroll_layer_stacks: each scanned stack of blocks is unrolled over all
+  its layers (straight-line code once lowered); without it none is."""
+
+  def stack_unrolls(program):
+    return {scope: (eqn.params['unroll'], eqn.params['length'])
+            for eqn, scope in program
+            if eqn.primitive.name == 'scan' and eqn.params['num_carry']
+            and '__layer_stack' in _module(scope)}
+
+  unrolled = stack_unrolls(_program(unroll_layer_stacks=True))
+  assert len(unrolled) == 3
+  assert all(unroll == length for unroll, length in unrolled.values())
+  looped = stack_unrolls(_program(subbatch_size=None))
+  assert looped.keys() == unrolled.keys()
+  assert all(unroll == 1 for unroll, _ in looped.values())
 
 
 def test_bfloat16_runs_the_trunk_in_bfloat16():

@@ -12,14 +12,14 @@ _LAYERS = 6
 _WIDTH = 64
 
 
-def _forward(x):
+def _forward(x, unroll=False):
   def block(h):
     h = Linear(_WIDTH, 'relu', name='relu_layer')(h)
     w = hk.get_parameter('glorot_w', (_WIDTH, _WIDTH), jnp.float32,
                          hk.initializers.VarianceScaling(1., 'fan_avg',
                                                          'uniform'))
     return jax.nn.relu(h) @ w
-  return layer_stack(_LAYERS, block, x)
+  return layer_stack(_LAYERS, block, x, unroll=unroll)
 
 
 def _init():
@@ -68,3 +68,15 @@ def test_scan_applies_each_layer_with_its_own_weights():
     h = h @ layer['weights'][i] + layer['bias'][i]
     h = jax.nn.relu(h) @ params['__layer_stack_no_state']['glorot_w'][i]
   np.testing.assert_allclose(out, h, rtol=1e-5, atol=1e-5)
+
+
+def test_unrolled_stack_equals_the_loop_and_has_no_loop():
+  model, x, params = _init()
+  unrolled = hk.transform(lambda h: _forward(h, unroll=True))
+  np.testing.assert_allclose(unrolled.apply(params, None, x),
+                             model.apply(params, None, x), rtol=1e-6)
+  # Lowered, the loop is gone (the layers are straight-line code).
+  def hlo(m):
+    return jax.jit(m.apply).lower(params, None, x).as_text()
+  assert 'while' in hlo(model)
+  assert 'while' not in hlo(unrolled)

@@ -48,12 +48,13 @@ def test_config_has_the_reference_schema():
   reference = json.loads((GOLDEN / 'config.json').read_text())
   ours = model_config('model_1_multimer_v2').to_dict()
   # v2.3's early stop, the training-only chain alignment and chain
-  # centre-of-mass loss, and the fused-attention switch (off by default), on
-  # top of the fixture's schema.
+  # centre-of-mass loss, and the fused-attention and unrolled-stack switches
+  # (off by default), on top of the fixture's schema.
   com = 'model.heads.structure_module.chain_centre_mass.'
   assert _flat_keys(ours) - _flat_keys(reference) == {
       'model.recycle_early_stop_tolerance', 'model.align_chains',
       'model.global_config.fused_attention',
+      'model.global_config.unroll_layer_stacks',
       com + 'clamp_distance',
       com + 'length_scale', com + 'weight'}
   assert _flat_keys(reference) - _flat_keys(ours) == set()

@@ -54,7 +54,8 @@ def evoformer_stack(iteration, num_block, msa_act, pair_act, msa_mask, pair_mask
 
   if global_config.use_remat:
     block = hk.remat(block)
-  return layer_stack(num_block, block, (msa_act, pair_act))
+  return layer_stack(num_block, block, (msa_act, pair_act),
+                     unroll=global_config.get('unroll_layer_stacks', False))
 
 
 class EmbeddingsAndEvoformer(hk.Module):

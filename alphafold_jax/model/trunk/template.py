@@ -54,7 +54,8 @@ class TemplatePairStack(hk.Module):
 
     if gc.use_remat:
       block = hk.remat(block)
-    return layer_stack(c.num_block, block, pair_act)
+    return layer_stack(c.num_block, block, pair_act,
+                       unroll=gc.get('unroll_layer_stacks', False))
 
 
 class SingleTemplateEmbedding(hk.Module):

@@ -175,7 +175,8 @@ class SingleTemplateEmbedding(hk.Module):
 
     if gc.use_remat:
       block = hk.remat(block)
-    act = layer_stack(c.template_pair_stack.num_block, block, act)
+    act = layer_stack(c.template_pair_stack.num_block, block, act,
+                      unroll=gc.get('unroll_layer_stacks', False))
     return LayerNorm(name='output_layer_norm')(act)
 
 
