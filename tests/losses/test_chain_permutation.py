@@ -135,6 +135,11 @@ def test_permutation_finds_the_swap_and_leaves_heteromers_alone(case, x64):
   np.testing.assert_array_equal(index[asym == 2], np.flatnonzero(asym == 3))
   np.testing.assert_array_equal(index[asym == 3], np.flatnonzero(asym == 2))
   np.testing.assert_array_equal(index[asym == 1], np.flatnonzero(asym == 1))
+  # Copies cropped alike: matching by residue_index is matching by position.
+  np.testing.assert_array_equal(chain_permutation.find_chain_permutation(
+      pred_ca, swapped['all_atom_positions'][:, 1],
+      swapped['all_atom_mask'][:, 1], batch['asym_id'], batch['entity_id'],
+      batch['residue_index']), index)
   # Every chain its own entity: nothing to permute.
   entity = batch['asym_id']
   index = chain_permutation.find_chain_permutation(
@@ -213,3 +218,57 @@ def test_copies_cropped_differently_are_matched_by_residue_index(x64):
   ca = np.asarray(aligned['all_atom_positions'])[:, 1]
   np.testing.assert_array_equal(ca[:50][ri1 >= 30], y[30:60])
   np.testing.assert_array_equal(ca[50:110][ri2 <= 59], x[30:60])
+
+
+def _cropped_homomer(swap):
+  """_homomer with its peptide copies cropped differently: slot 2 keeps
+  residues 0-7 of the peptide, slot 3 residues 3-8, then 4 padding
+  residues (the shapes of _homomer, so the compiled losses are reused).
+  Both copies are resolved on residues 3-7 only, the residues the two
+  crops share, so that either labelling of the copies leaves the same
+  residues supervised. swap: slot 2 holds copy 3's truth and slot 3
+  copy 2's (each at its slot's residues)."""
+  full = _homomer()
+  asym = full['asym_id']
+  first = np.flatnonzero(asym == 1)
+  copy2, copy3 = np.flatnonzero(asym == 2), np.flatnonzero(asym == 3)
+  slot2, slot3 = copy2[0:8], copy3[3:9]  # residue rows of the features
+  truth2, truth3 = (copy3[0:8], copy2[3:9]) if swap else (slot2, slot3)
+  rows = np.concatenate([first, slot2, slot3])
+  truth_rows = np.concatenate([first, truth2, truth3])
+  batch = {k: full[k][rows] for k in (
+      'aatype', 'residue_index', 'asym_id', 'entity_id', 'sym_id',
+      'seq_mask')}
+  mask = full['all_atom_mask'][truth_rows]
+  shared = np.isin(batch['residue_index'], full['residue_index'][copy2[3:8]])
+  mask = mask * ~((batch['asym_id'] > 1) & ~shared)[:, None]
+  positions = full['all_atom_positions'][truth_rows] * mask[..., None]
+  batch.update(complex_ground_truth(batch['aatype'], positions, mask,
+                                    batch['asym_id']))
+  pad = 4
+  batch = {k: np.concatenate([v, np.zeros((pad,) + v.shape[1:], v.dtype)])
+           for k, v in batch.items()}
+  batch['true_msa'] = np.pad(full['true_msa'][:, rows], ((0, 0), (0, pad)))
+  batch['bert_mask'] = np.pad(full['bert_mask'][:, rows], ((0, 0), (0, pad)))
+  batch['resolution'] = full['resolution']
+  return {k: (np.asarray(v, np.float64) if np.issubdtype(
+      np.asarray(v).dtype, np.floating) else v) for k, v in batch.items()}
+
+
+def test_swapping_differently_cropped_copies_changes_no_loss(case, x64):
+  # The copies are matched by residue_index: after alignment both
+  # labellings give every loss the same truth, residue by residue.
+  _, heads, _ = case
+  batch = _cropped_homomer(swap=False)
+  swapped = _cropped_homomer(swap=True)
+  outputs = _outputs(batch, heads)
+  before = _all_losses(outputs, batch, heads, align=True)
+  after = _all_losses(outputs, swapped, heads, align=True)
+  for k in before:
+    np.testing.assert_allclose(after[k], before[k], rtol=1e-9, err_msg=k)
+  # Without the alignment the swapped truth scores differently.
+  unaligned = _all_losses(outputs, swapped, heads, align=False)
+  assert unaligned['total'] > before['total'] + 0.1
+  for k in ('structure_module/interface_fape', 'distogram',
+            'structure_module'):
+    assert abs(unaligned[k] - before[k]) > 1e-3 * abs(before[k]), k
