@@ -15,15 +15,24 @@ losses, the truth's chains are permuted to match the prediction:
    order. The renaming of symmetric side-chain atoms
    (losses/renaming.py) then runs on the permuted truth, in the loss.
 
+Residues are identified within their chain by `residue_index` (the position
+in the full chain sequence, which survives cropping), so the copies of an
+entity may be cropped differently (data/multimer/cropping.py: contiguous
+crops and spatial crops cut each copy its own way). A predicted residue of
+copy p, given truth copy t, reads t's residue with the same residue_index;
+one whose residue_index is not in t's crop has no truth: it keeps its own
+slot's features with every truth mask (TRUTH_MASKS) set to 0. Comparisons
+between a predicted and a truth copy (the anchor superposition, the centre
+distances) use only the residues the two crops share. For copies cropped
+alike this is the positional matching: residue i reads residue i.
+
 The search is a few small numpy operations per complex and runs on the host
-(jax.pure_callback); only its result, a residue permutation, enters the
-graph. Copies of an entity must have the same number of residues in the
-batch (as in an uncropped complex, or one cropped alike); an entity whose
-copies differ in length is left in its order.
+(jax.pure_callback); only its result, a residue gather index (-1 where a
+residue has no truth), enters the graph.
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import jax
 import jax.numpy as jnp
@@ -40,6 +49,16 @@ TRUTH_FEATURES = (
     'rigidgroups_group_is_ambiguous', 'rigidgroups_alt_gt_frames',
     'backbone_affine_tensor', 'backbone_affine_mask', 'chi_angles',
     'chi_mask', 'pseudo_beta', 'pseudo_beta_mask')
+# The masks among them: 0 for a residue the matched truth copy lacks.
+# rigidgroups_group_exists is chemistry (the residue type's groups) rather
+# than observation, but no loss should weigh a residue without truth, so it
+# is cleared as well; the ambiguity flags are left as they are.
+TRUTH_MASKS = (
+    'all_atom_mask', 'atom14_gt_exists', 'atom14_alt_gt_exists',
+    'rigidgroups_gt_exists', 'rigidgroups_group_exists',
+    'backbone_affine_mask', 'chi_mask', 'pseudo_beta_mask')
+# Fewest common resolved Cα for a superposition to be determined.
+_MIN_SUPERPOSED = 3
 
 
 def kabsch(moving: np.ndarray, fixed: np.ndarray, weights: np.ndarray):
@@ -67,16 +86,22 @@ def _chains(asym_id, entity_id) -> Dict[int, List[int]]:
 
 def find_chain_permutation(pred_ca: np.ndarray, true_ca: np.ndarray,
                            true_ca_mask: np.ndarray, asym_id: np.ndarray,
-                           entity_id: np.ndarray) -> np.ndarray:
+                           entity_id: np.ndarray,
+                           residue_index: Optional[np.ndarray] = None
+                           ) -> np.ndarray:
   """The residue order [N_res] (int32) in which to read the truth.
 
   Args:
     pred_ca: [N_res, 3] predicted Cα; true_ca: [N_res, 3] true Cα;
-    true_ca_mask: [N_res] resolved Cα; asym_id, entity_id: [N_res].
+    true_ca_mask: [N_res] resolved Cα; asym_id, entity_id: [N_res];
+    residue_index: [N_res] position of each residue in its full chain;
+      None: its position in the batch's chain (copies cropped alike).
 
   Returns:
     index such that truth[index] is the truth matched to the prediction:
-    residue i of predicted chain p reads residue i of its truth chain.
+    a residue of predicted chain p reads the residue of its truth chain
+    with the same residue_index, or has index -1 where that chain's crop
+    lacks it.
   """
   pred_ca = np.asarray(pred_ca, np.float64)
   true_ca = np.asarray(true_ca, np.float64)
@@ -85,36 +110,60 @@ def find_chain_permutation(pred_ca: np.ndarray, true_ca: np.ndarray,
   entity_id = np.asarray(entity_id).astype(np.int64)
   identity = np.arange(asym_id.shape[0], dtype=np.int32)
   residues = {a: np.flatnonzero(asym_id == a) for a in np.unique(asym_id)}
-  entities = {
-      e: chains for e, chains in _chains(asym_id, entity_id).items()
-      if len({residues[a].size for a in chains}) == 1}  # equal lengths only
-  if not entities or all(len(c) == 1 for c in entities.values()):
+  if residue_index is None:
+    residue_index = np.zeros_like(asym_id)
+    for r in residues.values():
+      residue_index[r] = np.arange(r.size)
+  residue_index = np.asarray(residue_index).astype(np.int64)
+  entities = _chains(asym_id, entity_id)
+  if all(len(c) == 1 for c in entities.values()):
     return identity
 
-  def centre(points, a):
-    m = mask[residues[a]]
-    return (points[residues[a]] * m[:, None]).sum(0) / max(m.sum(), 1e-8)
+  def common(p, t):
+    """(residues of p, residues of t) with the same residue_index, in
+    residue_index order: the residues on which p and t can be compared."""
+    _, ip, it = np.intersect1d(residue_index[residues[p]],
+                               residue_index[residues[t]],
+                               return_indices=True)
+    return residues[p][ip], residues[t][it]
+
+  pairs = {}  # (p, t) -> common residues, cached over the candidates
+
+  def shared(p, t):
+    if (p, t) not in pairs:
+      pairs[p, t] = common(p, t)
+    return pairs[p, t]
+
+  def centre_distance(moved, p, t):
+    # Both centres over the same residues (shared and resolved in t): with
+    # copies cropped differently, centres over each whole crop would differ
+    # even for a perfect prediction, by the offset between the crops.
+    rp, rt = shared(p, t)
+    w = mask[rt]
+    if w.sum() == 0:
+      return np.inf
+    w = w / w.sum()
+    return np.linalg.norm(w @ pred_ca[rp] - w @ moved[rt])
 
   # The anchor: fewest copies, then longest chain, then most resolved Cα.
   anchor_entity = min(entities, key=lambda e: (
-      len(entities[e]), -residues[entities[e][0]].size))
+      len(entities[e]), -max(residues[a].size for a in entities[e])))
   anchor_true = max(entities[anchor_entity],
                     key=lambda a: mask[residues[a]].sum())
-  true_res = residues[anchor_true]
-  if mask[true_res].sum() < 3:
-    return identity
   best_cost, best = np.inf, None
   for anchor_pred in entities[anchor_entity]:
-    rot, trans = kabsch(true_ca[true_res], pred_ca[residues[anchor_pred]],
-                        mask[true_res])
+    # Superposed on the residues the anchor pair shares: only they have a
+    # counterpart in the prediction.
+    rp, rt = shared(anchor_pred, anchor_true)
+    if mask[rt].sum() < _MIN_SUPERPOSED:
+      continue
+    rot, trans = kabsch(true_ca[rt], pred_ca[rp], mask[rt])
     moved = true_ca @ rot.T + trans
     assignment, sq = {}, []
     for chains in entities.values():
       unused = list(chains)
       for p in chains:
-        pc = centre(pred_ca, p) if mask[residues[p]].sum() else None
-        dists = [np.linalg.norm(centre(moved, t) - pc) if pc is not None
-                 and mask[residues[t]].sum() else np.inf for t in unused]
+        dists = [centre_distance(moved, p, t) for t in unused]
         pick = unused[int(np.argmin(dists))]
         assignment[p] = pick
         unused.remove(pick)
@@ -123,9 +172,15 @@ def find_chain_permutation(pred_ca: np.ndarray, true_ca: np.ndarray,
     cost = np.sqrt(np.mean(sq)) if sq else 0.
     if cost < best_cost:
       best_cost, best = cost, assignment
+  if best is None:  # no anchor pair shares enough resolved residues
+    return identity
   index = identity.copy()
   for p, t in best.items():
-    index[residues[p]] = residues[t]
+    if p == t:
+      continue
+    index[residues[p]] = -1
+    rp, rt = shared(p, t)
+    index[rp] = rt
   return index
 
 
@@ -135,11 +190,14 @@ def align_truth_to_prediction(pred_atom37: jax.Array, batch) -> dict:
 
   Args:
     pred_atom37: [N_res, 37, 3] predicted atoms; not differentiated.
-    batch: needs 'asym_id', 'entity_id' [N_res] and the truth features.
+    batch: needs 'asym_id', 'entity_id', 'residue_index' [N_res] and the
+      truth features.
 
   Returns:
     A new batch (the input is not modified) and, under
-    'chain_permutation', the residue order used [N_res].
+    'chain_permutation', the residue order used [N_res] (-1: no truth).
+    A residue with no truth keeps its own features, with its TRUTH_MASKS
+    set to 0.
   """
   ca = residue_constants.atom_order['CA']
   num_res = pred_atom37.shape[0]
@@ -150,10 +208,19 @@ def align_truth_to_prediction(pred_atom37: jax.Array, batch) -> dict:
       jnp.asarray(batch['all_atom_positions'])[:, ca],
       jnp.asarray(batch['all_atom_mask'])[:, ca],
       jnp.asarray(batch['asym_id']), jnp.asarray(batch['entity_id']),
+      jnp.asarray(batch['residue_index']),
       vmap_method='sequential')
+  has_truth = index >= 0
+  # A residue without truth reads its own slot, so that its chemistry-
+  # dependent features (ambiguity flags) stay those of its residue type.
+  gather = jnp.where(has_truth, index, jnp.arange(num_res, dtype=jnp.int32))
   aligned = dict(batch)
   for k in TRUTH_FEATURES:
     if k in batch:
-      aligned[k] = jnp.take(jnp.asarray(batch[k]), index, axis=0)
+      value = jnp.take(jnp.asarray(batch[k]), gather, axis=0)
+      if k in TRUTH_MASKS:
+        keep = has_truth.reshape((num_res,) + (1,) * (value.ndim - 1))
+        value = jnp.where(keep, value, jnp.zeros_like(value))
+      aligned[k] = value
   aligned['chain_permutation'] = index
   return aligned

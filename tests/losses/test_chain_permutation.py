@@ -135,6 +135,11 @@ def test_permutation_finds_the_swap_and_leaves_heteromers_alone(case, x64):
   np.testing.assert_array_equal(index[asym == 2], np.flatnonzero(asym == 3))
   np.testing.assert_array_equal(index[asym == 3], np.flatnonzero(asym == 2))
   np.testing.assert_array_equal(index[asym == 1], np.flatnonzero(asym == 1))
+  # Copies cropped alike: matching by residue_index is matching by position.
+  np.testing.assert_array_equal(chain_permutation.find_chain_permutation(
+      pred_ca, swapped['all_atom_positions'][:, 1],
+      swapped['all_atom_mask'][:, 1], batch['asym_id'], batch['entity_id'],
+      batch['residue_index']), index)
   # Every chain its own entity: nothing to permute.
   entity = batch['asym_id']
   index = chain_permutation.find_chain_permutation(
@@ -150,3 +155,120 @@ def test_kabsch_recovers_a_rigid_motion():
   moved = points @ rot.T + np.array([3., -1., 2.])
   r, t = chain_permutation.kabsch(points, moved, np.ones(20))
   np.testing.assert_allclose(points @ r.T + t, moved, atol=1e-9)
+
+
+def _helix(num_res):
+  """Cα of an α-helix along x (1.5 Å rise, 100° turn per residue):
+  elongated, so that centres of different stretches lie far apart."""
+  t = np.arange(num_res)
+  angle = np.deg2rad(100.) * t
+  return np.stack([1.5 * t, 2.3 * np.cos(angle), 2.3 * np.sin(angle)], -1)
+
+
+def test_copies_cropped_differently_are_matched_by_residue_index(x64):
+  # A homodimer of two parallel helices 10 Å apart (X, Y) whose slot 1
+  # holds residues 10-59 and slot 2 residues 30-89 of the chain, and a
+  # 5-residue chain of another entity. The truth puts copy X in slot 1,
+  # the prediction copy Y: the copies are swapped.
+  x = _helix(90)
+  y = x + np.array([0., 10., 0.])
+  ri1, ri2 = np.arange(10, 60), np.arange(30, 90)
+  other = np.array([[0., -20., 0.]]) + np.arange(5)[:, None] * [3.8, 0, 0]
+  residue_index = np.concatenate([ri1, ri2, np.arange(5)])
+  asym_id = np.repeat([1, 2, 3], [50, 60, 5])
+  entity_id = np.repeat([1, 1, 2], [50, 60, 5])
+  true_ca = np.concatenate([x[ri1], y[ri2], other])
+  rng = np.random.default_rng(0)
+  pred_ca = (np.concatenate([y[ri1], x[ri2], other]) +
+             rng.normal(scale=0.3, size=true_ca.shape))
+  pred_ca = pred_ca @ rotation([1., -1., 2.], 0.7).T + [5., 3., -8.]
+  index = chain_permutation.find_chain_permutation(
+      pred_ca, true_ca, np.ones(115), asym_id, entity_id, residue_index)
+  # Slot 1 (10-59) reads slot 2's residues 30-59; 10-29 have no truth.
+  # Slot 2 (30-89) reads slot 1's residues 30-59; 60-89 have no truth.
+  expected = np.concatenate([
+      np.where(ri1 >= 30, 50 + ri1 - 30, -1),
+      np.where(ri2 <= 59, ri2 - 10, -1), 110 + np.arange(5)])
+  np.testing.assert_array_equal(index, expected)
+
+  # The features follow the index; the masks of residues without truth
+  # are 0, and those residues keep their own slot's other features.
+  n = 115
+  batch = {'asym_id': asym_id, 'entity_id': entity_id,
+           'residue_index': residue_index,
+           'all_atom_positions': rng.normal(size=(n, 37, 3)),
+           'all_atom_mask': np.ones((n, 37)),
+           'pseudo_beta_mask': np.ones(n),
+           'chi_mask': rng.integers(0, 2, (n, 4)).astype(np.float64),
+           'rigidgroups_gt_exists': np.ones((n, 8)),
+           'atom14_atom_is_ambiguous': rng.integers(0, 2, (n, 14))}
+  batch['all_atom_positions'][:, 1] = true_ca
+  aligned = jax.jit(chain_permutation.align_truth_to_prediction)(
+      np.zeros((n, 37, 3)) + pred_ca[:, None], batch)
+  has = expected >= 0
+  read = np.where(has, expected, np.arange(n))
+  np.testing.assert_array_equal(aligned['chain_permutation'], expected)
+  for k in ('all_atom_positions', 'atom14_atom_is_ambiguous'):
+    np.testing.assert_array_equal(aligned[k], batch[k][read], err_msg=k)
+  for k in ('all_atom_mask', 'pseudo_beta_mask', 'chi_mask',
+            'rigidgroups_gt_exists'):
+    want = batch[k][read] * has.reshape((n,) + (1,) * (batch[k].ndim - 1))
+    np.testing.assert_array_equal(aligned[k], want, err_msg=k)
+  # The residues matched carry the same residue of the same physical copy.
+  ca = np.asarray(aligned['all_atom_positions'])[:, 1]
+  np.testing.assert_array_equal(ca[:50][ri1 >= 30], y[30:60])
+  np.testing.assert_array_equal(ca[50:110][ri2 <= 59], x[30:60])
+
+
+def _cropped_homomer(swap):
+  """_homomer with its peptide copies cropped differently: slot 2 keeps
+  residues 0-7 of the peptide, slot 3 residues 3-8, then 4 padding
+  residues (the shapes of _homomer, so the compiled losses are reused).
+  Both copies are resolved on residues 3-7 only, the residues the two
+  crops share, so that either labelling of the copies leaves the same
+  residues supervised. swap: slot 2 holds copy 3's truth and slot 3
+  copy 2's (each at its slot's residues)."""
+  full = _homomer()
+  asym = full['asym_id']
+  first = np.flatnonzero(asym == 1)
+  copy2, copy3 = np.flatnonzero(asym == 2), np.flatnonzero(asym == 3)
+  slot2, slot3 = copy2[0:8], copy3[3:9]  # residue rows of the features
+  truth2, truth3 = (copy3[0:8], copy2[3:9]) if swap else (slot2, slot3)
+  rows = np.concatenate([first, slot2, slot3])
+  truth_rows = np.concatenate([first, truth2, truth3])
+  batch = {k: full[k][rows] for k in (
+      'aatype', 'residue_index', 'asym_id', 'entity_id', 'sym_id',
+      'seq_mask')}
+  mask = full['all_atom_mask'][truth_rows]
+  shared = np.isin(batch['residue_index'], full['residue_index'][copy2[3:8]])
+  mask = mask * ~((batch['asym_id'] > 1) & ~shared)[:, None]
+  positions = full['all_atom_positions'][truth_rows] * mask[..., None]
+  batch.update(complex_ground_truth(batch['aatype'], positions, mask,
+                                    batch['asym_id']))
+  pad = 4
+  batch = {k: np.concatenate([v, np.zeros((pad,) + v.shape[1:], v.dtype)])
+           for k, v in batch.items()}
+  batch['true_msa'] = np.pad(full['true_msa'][:, rows], ((0, 0), (0, pad)))
+  batch['bert_mask'] = np.pad(full['bert_mask'][:, rows], ((0, 0), (0, pad)))
+  batch['resolution'] = full['resolution']
+  return {k: (np.asarray(v, np.float64) if np.issubdtype(
+      np.asarray(v).dtype, np.floating) else v) for k, v in batch.items()}
+
+
+def test_swapping_differently_cropped_copies_changes_no_loss(case, x64):
+  # The copies are matched by residue_index: after alignment both
+  # labellings give every loss the same truth, residue by residue.
+  _, heads, _ = case
+  batch = _cropped_homomer(swap=False)
+  swapped = _cropped_homomer(swap=True)
+  outputs = _outputs(batch, heads)
+  before = _all_losses(outputs, batch, heads, align=True)
+  after = _all_losses(outputs, swapped, heads, align=True)
+  for k in before:
+    np.testing.assert_allclose(after[k], before[k], rtol=1e-9, err_msg=k)
+  # Without the alignment the swapped truth scores differently.
+  unaligned = _all_losses(outputs, swapped, heads, align=False)
+  assert unaligned['total'] > before['total'] + 0.1
+  for k in ('structure_module/interface_fape', 'distogram',
+            'structure_module'):
+    assert abs(unaligned[k] - before[k]) > 1e-3 * abs(before[k]), k
