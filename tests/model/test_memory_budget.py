@@ -20,11 +20,11 @@ def config():
 
 def test_chunk_shrinks_with_the_budget(config):
   chunks = [memory_budget.choose_chunk_size(config, 512, budget * GIB)
-            for budget in (1000, 40, 10, 4, 2)]
+            for budget in (1000, 40, 10, 5, 3.5)]
   assert chunks[0] is None
   assert all(_order(a) >= _order(b) for a, b in zip(chunks, chunks[1:]))
   assert chunks[-1] < chunks[1]
-  for budget, chunk in zip((40, 10, 4, 2), chunks[1:]):
+  for budget, chunk in zip((40, 10, 5, 3.5), chunks[1:]):
     # The largest power of two that fits: twice it does not.
     assert memory_budget.estimate_peak_bytes(config, 512, chunk) <= budget * GIB
     assert memory_budget.estimate_peak_bytes(config, 512, 2 * chunk) > budget * GIB
