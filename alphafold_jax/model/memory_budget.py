@@ -18,32 +18,37 @@ network, float32, 3 recycles, 508 MSA rows, with subbatch_size 4 (where
 the chunked terms are small), less the chunked terms counted below, on the
 CPU backend at N = 128, 192, 256, 320, 384 with 1024 extra sequences and
 N = 128, 256 with 5120: 6.45 pair-sized [N, N, c_z] arrays, 0.53 MSA and
-2.76 extra-MSA representations, -12 MiB; rounded to 6.5, 0.6, 2.8 and 0.
-The MSA depth was not varied (508 rows throughout), so the MSA and pair
-coefficients are not separately pinned down. The per-row terms are counted,
+2.76 extra-MSA representations, -12 MiB; rounded to 0.6 and 2.8 and 0.
+The pair count is then raised to 8 so that the estimate also covers the
+plans at N = 1,024 and 2,048 in the README's memory table (4.90 and 19.03
+GB), whose peak, in the extra-MSA stack's triangle multiplication, holds
+more pair-sized arrays than the smaller lengths' fit says. The MSA depth
+was not varied (508 rows throughout), so the MSA and pair coefficients are
+not separately pinned down. The per-row terms are counted,
 not fitted: each attention keeps its logits and its softmax weights
 ([chunk, heads, K, K] twice), a transition its [chunk, N, 4c] hidden layer,
 the outer product mean its [chunk, N, c_o, c_o] outer products.
 
 How close (estimate / XLA:CPU plan; `python -m benchmarks.memory_plan
 --num_seq 128 --num_res N --subbatch_size C [--max_extra_msa E] | python -m
-benchmarks.memory_budget_check`): with chunk 4, 1.02 to 1.08 at all seven
-points above. With large chunks or none the estimate is far above the CPU
-plan (1.9 to 2.9 at chunks 32..128, 4.6 to 5.9 unchunked): XLA:CPU does
+benchmarks.memory_budget_check`): with chunk 4, 1.06 to 1.17 at the seven
+points above; 1.15 and 1.07 at N = 1,024 and 2,048 (1.07 and 1.00 if the
+README's GB are GiB). With large chunks or none the estimate is far above
+the CPU plan (2.1 to 3.7 at chunks 32..128, 4.7 to 6.0 unchunked): XLA:CPU does
 not keep a batched attention's whole [B, H, K, K] logits (a lone attention
 with [64, 8, 256, 256] logits, 128 MiB, plans 48 MiB of temporaries on the
 CPU); the estimate counts them whole, as a GPU without the fused kernel
 (global_config.fused_attention) is expected to keep them. So the
 estimate errs high (a smaller chunk than needed) at the sizes measured. It
-was not checked against a GPU plan, nor at N >= 1024, where the N^2 pair
-terms dominate the base; bfloat16 is assumed to halve every term, unmeasured.
+was not checked against a GPU plan, nor with chunks other than 4 at
+N >= 1,024; bfloat16 is assumed to halve every term, unmeasured.
 """
 from typing import Optional
 
 import ml_collections
 
 # The base, fitted to XLA's plan (see the module docstring).
-_PAIR_COPIES = 6.5
+_PAIR_COPIES = 8
 _MSA_COPIES = 0.6
 _EXTRA_MSA_COPIES = 2.8
 _FIXED_BYTES = 0

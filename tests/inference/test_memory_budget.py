@@ -46,3 +46,12 @@ def test_budget_too_small_names_the_target():
   configs = {'model_1_ptm': model_config('model_1_ptm')}
   with pytest.raises(inputs.InputError, match='x.fasta: .* even with chunk'):
     memory_budget.apply_chunk_size(configs, 2000, 0.5 * GIB, 'x.fasta')
+
+
+def test_multimer_configs_take_a_chunk_too():
+  configs = {'model_1_multimer_v3': model_config('model_1_multimer_v3')}
+  chosen = memory_budget.apply_chunk_size(configs, 500, 4 * GIB, 'x.fasta')
+  chunk = chosen['model_1_multimer_v3'].model.global_config.subbatch_size
+  assert chunk == model_memory.choose_chunk_size(
+      configs['model_1_multimer_v3'], padding.bucket_size(500), 4 * GIB)
+  assert chunk not in (None, 4)
