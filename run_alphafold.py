@@ -121,6 +121,12 @@ _CHECKPOINT_CONFIG = config_flags.DEFINE_config_file(
     'checkpoint_config', None,
     'The training config (configs/*.py) --checkpoint was made with; for a '
     'workdir, the config.json saved there when unset.')
+_MEMORY_BUDGET_GB = flags.DEFINE_float(
+    'memory_budget_gb', None, 'GiB of memory for the network\'s activations: '
+    'the chunk size of the attention and transition layers is the largest '
+    'that fits the longest sequence (no chunking when all fits). When unset: '
+    '0.8 of the GPU/TPU\'s free memory; on the CPU, the preset\'s chunk '
+    'size of 4.')
 _SAVE_EMBEDDINGS = flags.DEFINE_boolean(
     'save_embeddings', False, 'Write embeddings_<model>.npz: the single and '
     'pair representations of the real residues.')
@@ -151,6 +157,7 @@ def main(argv):
       checkpoint=_CHECKPOINT.value,
       checkpoint_config=_CHECKPOINT_CONFIG.value,
       save_embeddings=_SAVE_EMBEDDINGS.value,
+      memory_budget_gb=_MEMORY_BUDGET_GB.value,
       use_gpu_relax=_USE_GPU_RELAX.value,
       num_multimer_predictions_per_model=(
           _NUM_MULTIMER_PREDICTIONS_PER_MODEL.value),

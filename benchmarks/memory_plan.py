@@ -5,7 +5,7 @@ sequences, --max_extra_msa extra sequences, 4 (empty) templates, 3 recycles;
 nothing runs, so lengths this machine could never run can be planned:
 
   python benchmarks/memory_plan.py --num_res 1024 2048 4096 6144 [--bf16] \
-      [--devices 4]
+      [--devices 4] [--subbatch_size 0]
 
 Prints one JSON line per length with `num_res`, `devices`, `temp_bytes`
 (XLA's temporary buffers: the activations), `argument_bytes` (parameters
@@ -46,6 +46,9 @@ def plan_one(num_res: int, args) -> dict:
   cfg.data.common.num_recycle = args.num_recycle
   cfg.data.common.max_extra_msa = args.max_extra_msa
   cfg.model.global_config.bfloat16 = args.bf16
+  if args.subbatch_size is not None:
+    # 0: no chunking (None in the config).
+    cfg.model.global_config.subbatch_size = args.subbatch_size or None
   batch = process_features(synthetic_raw_features(num_res, args.num_seq), cfg,
                            mode='eval', random_seed=0)
   if args.save_batch_spec:
@@ -71,7 +74,9 @@ def plan_one(num_res: int, args) -> dict:
           'num_res': num_res, 'devices': args.devices,
           'sharding': 'replicated', 'bf16': args.bf16,
           'num_seq': args.num_seq, 'max_extra_msa': args.max_extra_msa,
-          'num_recycle': args.num_recycle, 'backend': jax.default_backend(),
+          'num_recycle': args.num_recycle,
+          'subbatch_size': cfg.model.global_config.subbatch_size,
+          'backend': jax.default_backend(),
           'temp_bytes': int(memory.temp_size_in_bytes),
           'argument_bytes': int(memory.argument_size_in_bytes),
           'output_bytes': int(memory.output_size_in_bytes),
@@ -93,6 +98,9 @@ def main():
   parser.add_argument('--devices', type=int, default=1,
                       help='devices in the mesh (host devices on the CPU); '
                       'bytes are per device')
+  parser.add_argument('--subbatch_size', type=int, default=None,
+                      help="global_config.subbatch_size (0: no chunking); "
+                      "default: the preset's")
   parser.add_argument('--in_process', action='store_true',
                       help='plan the lengths in this process')
   args = parser.parse_args()
@@ -111,7 +119,9 @@ def main():
            f'--max_extra_msa={args.max_extra_msa}',
            f'--num_recycle={args.num_recycle}', f'--devices={args.devices}',
            f'--save_batch_spec={args.save_batch_spec}'] + (
-               ['--bf16'] if args.bf16 else [])
+               ['--bf16'] if args.bf16 else []) + (
+                   [f'--subbatch_size={args.subbatch_size}']
+                   if args.subbatch_size is not None else [])
   for n in args.num_res:
     subprocess.run([sys.executable, '-m', 'benchmarks.memory_plan',
                     '--in_process', '--num_res', str(n), *flags], check=True)

@@ -20,6 +20,7 @@ from alphafold_jax.data import parsers
 from alphafold_jax.data import templates as templates_lib
 from alphafold_jax.inference import databases as databases_lib
 from alphafold_jax.inference import inputs
+from alphafold_jax.inference import memory_budget
 from alphafold_jax.inference import models
 from alphafold_jax.inference import predict
 from alphafold_jax.inference import run_multimer
@@ -56,6 +57,9 @@ class RunOptions:
   save_embeddings: bool = False
   use_gpu_relax: bool = True
   use_buckets: bool = True
+  # GiB for the activations; sets the chunk size (inference/memory_budget.py).
+  # None: the device's free memory on a GPU/TPU, the configs' own on the CPU.
+  memory_budget_gb: Optional[float] = None
   # The released relaxation's settings; tests bound them to stay fast.
   relax_max_iterations: int = amber_minimize.MAX_ITERATIONS
   relax_max_outer_iterations: int = amber_minimize.MAX_OUTER_ITERATIONS
@@ -116,6 +120,11 @@ def check_inputs(options: RunOptions) -> tuple:
     targets.append(_Target(path, name, sequence))
 
   configs = _model_configs(options)
+  longest = max(targets, key=lambda t: len(t.sequence))
+  configs = memory_budget.apply_chunk_size(
+      configs, len(longest.sequence),
+      memory_budget.budget_bytes(options.memory_budget_gb),
+      longest.fasta_path, options.use_buckets)
   available = inputs.available_memory_bytes()
   for target in targets:
     for config in configs.values():

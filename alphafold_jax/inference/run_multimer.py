@@ -23,6 +23,7 @@ from alphafold_jax.data.multimer import pipeline as multimer_pipeline
 from alphafold_jax.data.tools import subprocess_tool
 from alphafold_jax.inference import databases as databases_lib
 from alphafold_jax.inference import inputs
+from alphafold_jax.inference import memory_budget
 from alphafold_jax.inference import models
 from alphafold_jax.inference import predict
 from alphafold_jax.inference import runner_multimer
@@ -126,6 +127,11 @@ def check_inputs(options) -> tuple:
     targets.append(ComplexTarget(path, name, chains))
 
   configs = _model_configs(options)
+  longest = max(targets, key=lambda t: t.num_res)
+  configs = memory_budget.apply_chunk_size(
+      configs, longest.num_res,
+      memory_budget.budget_bytes(options.memory_budget_gb),
+      f'{longest.fasta_path} (all chains)', options.use_buckets)
   models.prediction_names(configs, options.num_multimer_predictions_per_model)
   available = inputs.available_memory_bytes()
   for target in targets:

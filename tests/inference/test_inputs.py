@@ -172,6 +172,17 @@ def test_too_long_for_memory(tmp_path):
     run.check_inputs(_options(tmp_path, [path]))
 
 
+def test_memory_budget_sets_the_chunk_size(tmp_path):
+  _with_params(tmp_path)
+  _, configs = run.check_inputs(_options(tmp_path, [DEMO_FASTA],
+                                         memory_budget_gb=1.0))
+  chunks = {c.model.global_config.subbatch_size for c in configs.values()}
+  assert None not in chunks and 4 not in chunks
+  _, roomy = run.check_inputs(_options(tmp_path, [DEMO_FASTA],
+                                       memory_budget_gb=100.0))
+  assert {c.model.global_config.subbatch_size for c in roomy.values()} == {None}
+
+
 def test_memory_estimate_grows_with_length(tiny_config):
   small = inputs.estimate_memory_bytes(tiny_config, 100)
   large = inputs.estimate_memory_bytes(tiny_config, 1000)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from alphafold_jax.data import transforms
+from alphafold_jax.model import memory_budget
 from alphafold_jax.model.alphafold import AlphaFoldIteration
 from tests.model import golden_model
 from tests.model import golden_modules
@@ -214,6 +215,26 @@ def test_memory_switches_give_the_same_outputs(overrides, reference_run):
     cfg.model.global_config[k] = v
   with jax.enable_x64(True):
     out = _apply(golden_model.load_batch(), cfg)
+  for key in reference_run:
+    assert golden_modules.relative_error(out[key], reference_run[key]) < 1e-9, key
+
+
+def test_chunk_chosen_for_a_budget_gives_the_same_outputs(reference_run):
+  """The chunk that memory_budget picks for a budget between chunk 8's and
+  chunk 16's estimates is 8, and gives the unchunked outputs (8 tiles the
+  residues but not the 14 MSA rows)."""
+  cfg = golden_modules.small_config()
+  batch = golden_model.load_batch()
+  num_res = batch['aatype'].shape[-1]
+  depths = dict(num_msa=batch['msa_feat'].shape[1],
+                num_extra_msa=batch['extra_msa'].shape[1])
+  budget = memory_budget.estimate_peak_bytes(cfg, num_res, 8, **depths)
+  assert memory_budget.estimate_peak_bytes(cfg, num_res, 16, **depths) > budget
+  chunk = memory_budget.choose_chunk_size(cfg, num_res, budget, **depths)
+  assert chunk == 8
+  cfg.model.global_config.subbatch_size = chunk
+  with jax.enable_x64(True):
+    out = _apply(batch, cfg)
   for key in reference_run:
     assert golden_modules.relative_error(out[key], reference_run[key]) < 1e-9, key
 

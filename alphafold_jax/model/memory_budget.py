@@ -1,0 +1,145 @@
+"""The inference chunk size (`global_config.subbatch_size`) for a memory budget.
+
+At inference the chunked modules (`layers/chunking.py`) evaluate their
+leading axis a chunk at a time, so their intermediates scale with the chunk
+while the representations themselves do not. `estimate_peak_bytes` models
+the peak activation memory of one inference as
+
+  base(N, N_seq, N_extra) + max over chunked modules of
+      min(chunk, axis) * bytes per row of that module's intermediates
+
+and `choose_chunk_size` picks the largest chunk (None: no chunking) whose
+estimate fits a budget.
+
+The base (the representations, the triangle updates, the heads) is fitted
+(least squares) to XLA's planned temporary memory (`compile().
+memory_analysis()`, benchmarks/memory_plan.py) of the full model_1_ptm
+network, float32, 3 recycles, 508 MSA rows, with subbatch_size 4 (where
+the chunked terms are small), less the chunked terms counted below, on the
+CPU backend at N = 128, 192, 256, 320, 384 with 1024 extra sequences and
+N = 128, 256 with 5120: 6.45 pair-sized [N, N, c_z] arrays, 0.53 MSA and
+2.76 extra-MSA representations, -12 MiB; rounded to 0.6 and 2.8 and 0.
+The pair count is then raised to 8 so that the estimate also covers the
+plans at N = 1,024 and 2,048 in the README's memory table (4.90 and 19.03
+GB), whose peak, in the extra-MSA stack's triangle multiplication, holds
+more pair-sized arrays than the smaller lengths' fit says. The MSA depth
+was not varied (508 rows throughout), so the MSA and pair coefficients are
+not separately pinned down. The per-row terms are counted,
+not fitted: each attention keeps its logits and its softmax weights
+([chunk, heads, K, K] twice), a transition its [chunk, N, 4c] hidden layer,
+the outer product mean its [chunk, N, c_o, c_o] outer products.
+
+How close (estimate / XLA:CPU plan; `python -m benchmarks.memory_plan
+--num_seq 128 --num_res N --subbatch_size C [--max_extra_msa E] | python -m
+benchmarks.memory_budget_check`): with chunk 4, 1.06 to 1.17 at the seven
+points above; 1.15 and 1.07 at N = 1,024 and 2,048 (1.07 and 1.00 if the
+README's GB are GiB). With large chunks or none the estimate is far above
+the CPU plan (2.1 to 3.7 at chunks 32..128, 4.7 to 6.0 unchunked): XLA:CPU does
+not keep a batched attention's whole [B, H, K, K] logits (a lone attention
+with [64, 8, 256, 256] logits, 128 MiB, plans 48 MiB of temporaries on the
+CPU); the estimate counts them whole, as a GPU without the fused kernel
+(global_config.fused_attention) is expected to keep them. So the
+estimate errs high (a smaller chunk than needed) at the sizes measured. It
+was not checked against a GPU plan, nor with chunks other than 4 at
+N >= 1,024; bfloat16 is assumed to halve every term, unmeasured.
+"""
+from typing import Optional
+
+import ml_collections
+
+# The base, fitted to XLA's plan (see the module docstring).
+_PAIR_COPIES = 8
+_MSA_COPIES = 0.6
+_EXTRA_MSA_COPIES = 2.8
+_FIXED_BYTES = 0
+# An attention keeps its logits and its softmax weights.
+_ATTENTION_COPIES = 2
+# The chunk sizes tried besides None: powers of two.
+_MAX_CHUNK_LOG2 = 16
+
+
+class MemoryBudgetError(ValueError):
+  """Even chunk 1 does not fit the budget."""
+
+
+def msa_depths(config: ml_collections.ConfigDict) -> tuple:
+  """(N_seq, N_extra): the MSA rows the model sees, padded as the data
+  pipeline pads them (monomer) or as the model samples them (multimer)."""
+  evo = config.model.embeddings_and_evoformer
+  if 'data' not in config:
+    return evo.num_msa, evo.num_extra_msa
+  data = config.data
+  num_clusters = data.eval.max_msa_clusters
+  if data.common.get('reduce_msa_clusters_by_max_templates', False):
+    num_clusters -= data.eval.max_templates
+  num_extra = data.eval.get('max_extra_msa', data.common.max_extra_msa)
+  return num_clusters, num_extra
+
+
+def estimate_peak_bytes(config: ml_collections.ConfigDict, num_res: int,
+                        chunk_size: Optional[int],
+                        num_msa: Optional[int] = None,
+                        num_extra_msa: Optional[int] = None) -> int:
+  """Estimated peak activation bytes of one inference with `chunk_size`.
+
+  config: a full model config (monomer with `data`, or multimer).
+  num_msa, num_extra_msa: MSA depths; by default `msa_depths(config)`.
+  Parameters and input features are not counted (about 0.4 GiB at
+  float32 for the monomer model).
+  """
+  default_msa, default_extra = msa_depths(config)
+  s = default_msa if num_msa is None else num_msa
+  e = default_extra if num_extra_msa is None else num_extra_msa
+  n = num_res
+  evo = config.model.embeddings_and_evoformer
+  # The extra-MSA stack's blocks share the Evoformer's config.
+  blocks = extra = evo.evoformer
+  c_m, c_e, c_z = evo.msa_channel, evo.extra_msa_channel, evo.pair_channel
+  width = 2 if config.model.global_config.get('bfloat16', False) else 4
+
+  base = (_PAIR_COPIES * n * n * c_z + _MSA_COPIES * n * s * c_m +
+          _EXTRA_MSA_COPIES * n * e * c_e)
+  heads = lambda module: module.num_head
+  # (length of the chunked axis, elements per row of it) per chunked module.
+  rows = [
+      (s, _ATTENTION_COPIES * heads(blocks.msa_row_attention_with_pair_bias)
+       * n * n),
+      (e, _ATTENTION_COPIES * heads(extra.msa_row_attention_with_pair_bias)
+       * n * n),
+      (n, _ATTENTION_COPIES * heads(blocks.msa_column_attention) * s * s),
+      (n, _ATTENTION_COPIES * heads(blocks.triangle_attention_starting_node)
+       * n * n),
+      (s, n * c_m * blocks.msa_transition.num_intermediate_factor),
+      (e, n * c_e * extra.msa_transition.num_intermediate_factor),
+      (n, n * c_z * blocks.pair_transition.num_intermediate_factor),
+      (n, n * blocks.outer_product_mean.num_outer_channel**2),
+  ]
+  chunked = max(min(chunk_size or axis, axis) * per_row
+                for axis, per_row in rows)
+  return int(width * (base + chunked) + _FIXED_BYTES)
+
+
+def choose_chunk_size(config: ml_collections.ConfigDict, num_res: int,
+                      budget_bytes: float, num_msa: Optional[int] = None,
+                      num_extra_msa: Optional[int] = None) -> Optional[int]:
+  """The largest chunk whose estimated peak fits `budget_bytes`.
+
+  Returns None (no chunking) when the unchunked model fits, else the
+  largest power of two that does.
+
+  Raises:
+    MemoryBudgetError: even chunk 1 needs more than the budget.
+  """
+  estimate = lambda chunk: estimate_peak_bytes(config, num_res, chunk,
+                                               num_msa, num_extra_msa)
+  if estimate(None) <= budget_bytes:
+    return None
+  if estimate(1) > budget_bytes:
+    raise MemoryBudgetError(
+        f'{num_res} residues need about {estimate(1) / 2**30:.1f} GiB even '
+        f'with chunk size 1; the memory budget is {budget_bytes / 2**30:.1f}'
+        ' GiB. Use a device with more memory, a larger --memory_budget_gb, '
+        'or a shorter sequence (e.g. a domain).')
+  fits = [2**k for k in range(_MAX_CHUNK_LOG2 + 1)
+          if estimate(2**k) <= budget_bytes]
+  return max(fits)
