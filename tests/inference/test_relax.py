@@ -69,6 +69,19 @@ def test_restraints_keep_the_structure(distorted, relaxed):
   assert moved.mean() < 1.0
 
 
+def test_relaxation_is_repeatable(distorted, relaxed):
+  """The same prediction relaxes to the same atoms (hydrogens seeded,
+  single-threaded forces), and the caller's `random` stream is untouched."""
+  import random
+  random.seed(7)
+  expected = random.random()
+  random.seed(7)
+  again = AmberRelaxation().process(distorted)
+  assert random.random() == expected
+  assert again[0] == relaxed[0]
+  assert again[1]['final_energy'] == relaxed[1]['final_energy']
+
+
 def test_b_factors_and_hydrogens(relaxed):
   pdb = relaxed[0]
   atoms = [l for l in pdb.splitlines() if l.startswith('ATOM')]
