@@ -11,11 +11,11 @@ TRAINING_STRUCTURES = (str(ROOT / 'demo' / '2rbg_A.pdb'),)
 TRAINING_CHAINS = ('A',)
 # Enough steps to memorise the chain closely: a loose fit differs from
 # machine to machine (float rounding differs) and relaxation then
-# rearranges rather than refines it. With the tiny preset as it is, four
-# fresh clones (one core each; XLA's default, AVX2 and SSE4.2 code) reached
-# training lDDT-Ca 0.70-0.77 at step 600, and their predictions 86.1-89.4
-# unrelaxed, 94.4-95.7 relaxed (README, "Demo"), in about 12 minutes each
-# for the whole demo.
+# rearranges rather than refines it. With the tiny preset as it is, five
+# fresh clones (one core each with XLA's default, AVX2 and SSE4.2 code, and
+# one on two cores) reached training lDDT-Ca 0.66-0.77 at step 600, and their
+# predictions 83.2-89.4 unrelaxed, 92.0-95.7 relaxed (README, "Demo"); the
+# whole demo took 7.4 minutes on two quiet cores, about 12 on one.
 NUM_STEPS = 600
 CHECKPOINT_EVERY_STEPS = 100
 # No violation loss (the tiny preset's weight 0): switched on at weight 1
