@@ -55,7 +55,7 @@ def frame_aligned_point_error(
     # (-R_i^T t_i). A contraction rather than nine broadcast products: its
     # gradient is then a matrix product too, not one fused reduction over the
     # [N_frames, N_pts] pairs per rotation component (which made the side-chain
-    # FAPE's gradient a fifth of a tiny-preset training step). HIGHEST keeps
+    # FAPE's gradient a seventh of a tiny-preset step's XLA time). HIGHEST keeps
     # float32 on accelerators whose default matmul precision is lower.
     inv = frames.inverse()
     local = jnp.einsum('...fij,...pj->...fpi', inv.rot.to_array(),

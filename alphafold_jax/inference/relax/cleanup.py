@@ -24,9 +24,10 @@ HYDROGEN_PH = 7.0
 FIXER_SEED = 0
 # OpenMM's single-threaded double-precision platform for pdbfixer's own
 # minimisations (new atoms and hydrogens): the multi-threaded CPU platform
-# sums forces in a varying order, and two runs on the same structure placed
-# the hydrogens differently (relaxed lDDT-Ca 95.1 and 95.5 from one
-# unrelaxed prediction of the demo).
+# sums forces in a varying order (amber_minimize.CPU_PROPERTIES). Without it
+# and the seed, two runs on the same structure placed the hydrogens
+# differently (relaxed lDDT-Ca 95.1 and 95.5 from one unrelaxed prediction
+# of the demo).
 FIXER_PLATFORM = 'Reference'
 _STANDARD_NAMES = frozenset(residue_constants.resnames) | {'HOH'}
 
