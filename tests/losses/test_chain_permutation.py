@@ -101,6 +101,21 @@ def _all_losses(outputs, batch, heads, align):
   return flat
 
 
+def _assert_alignment_undoes_the_swap(outputs, batch, swapped, heads):
+  """Every loss is the same for `batch` and `swapped` (its truth copies
+  relabelled) with the alignment on, and differs with it off."""
+  before = _all_losses(outputs, batch, heads, align=True)
+  after = _all_losses(outputs, swapped, heads, align=True)
+  for k in before:
+    np.testing.assert_allclose(after[k], before[k], rtol=1e-9, err_msg=k)
+  # Without the alignment the swapped truth scores differently.
+  unaligned = _all_losses(outputs, swapped, heads, align=False)
+  assert unaligned['total'] > before['total'] + 0.1
+  for k in ('structure_module/interface_fape', 'distogram',
+            'structure_module'):
+    assert abs(unaligned[k] - before[k]) > 1e-3 * abs(before[k]), k
+
+
 @pytest.fixture(scope='module')
 def case():
   with jax.enable_x64(True):
@@ -112,16 +127,7 @@ def case():
 def test_swapping_identical_chains_changes_no_loss(case, x64):
   batch, heads, outputs = case
   swapped = _swap_chains(batch, 2, 3)
-  before = _all_losses(outputs, batch, heads, align=True)
-  after = _all_losses(outputs, swapped, heads, align=True)
-  for k in before:
-    np.testing.assert_allclose(after[k], before[k], rtol=1e-9, err_msg=k)
-  # Without the alignment the swapped truth scores differently.
-  unaligned = _all_losses(outputs, swapped, heads, align=False)
-  assert unaligned['total'] > before['total'] + 0.1
-  for k in ('structure_module/interface_fape', 'distogram',
-            'structure_module'):
-    assert abs(unaligned[k] - before[k]) > 1e-3 * abs(before[k]), k
+  _assert_alignment_undoes_the_swap(outputs, batch, swapped, heads)
 
 
 def test_permutation_finds_the_swap_and_leaves_heteromers_alone(case, x64):
@@ -262,13 +268,4 @@ def test_swapping_differently_cropped_copies_changes_no_loss(case, x64):
   batch = _cropped_homomer(swap=False)
   swapped = _cropped_homomer(swap=True)
   outputs = _outputs(batch, heads)
-  before = _all_losses(outputs, batch, heads, align=True)
-  after = _all_losses(outputs, swapped, heads, align=True)
-  for k in before:
-    np.testing.assert_allclose(after[k], before[k], rtol=1e-9, err_msg=k)
-  # Without the alignment the swapped truth scores differently.
-  unaligned = _all_losses(outputs, swapped, heads, align=False)
-  assert unaligned['total'] > before['total'] + 0.1
-  for k in ('structure_module/interface_fape', 'distogram',
-            'structure_module'):
-    assert abs(unaligned[k] - before[k]) > 1e-3 * abs(before[k]), k
+  _assert_alignment_undoes_the_swap(outputs, batch, swapped, heads)
