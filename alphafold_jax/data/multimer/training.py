@@ -110,7 +110,9 @@ def _cast(value: np.ndarray) -> np.ndarray:
 def make_training_example(record: Mapping[str, Any], crop_size: int,
                           num_msa_rows: int, rng: np.random.Generator,
                           spatial_crop_prob: float = (
-                              cropping.SPATIAL_CROP_PROB)) -> Features:
+                              cropping.SPATIAL_CROP_PROB),
+                          max_templates: int = merging.MAX_TEMPLATES
+                          ) -> Features:
   """One training example of a stored complex (see the module docstring).
 
   Returns:
@@ -120,7 +122,7 @@ def make_training_example(record: Mapping[str, Any], crop_size: int,
     supervised.make_supervised_features set and the atom14 index maps;
     resolution ().
   """
-  example = example_features(record)
+  example = example_features(record, max_templates=max_templates)
   example = cropping.crop_complex(example, crop_size, rng,
                                   spatial_crop_prob=spatial_crop_prob)
   example.pop('crop_index')
@@ -137,9 +139,9 @@ def training_example(record: Mapping[str, Any],
                      config: ml_collections.ConfigDict, seed: int
                      ) -> Features:
   """make_training_example with the sizes of a training config: crop
-  config.data.train.crop_size, MSA rows num_msa + num_extra_msa of the
-  model."""
+  config.data.train.crop_size, MSA rows num_msa + num_extra_msa and
+  template slots template.max_templates of the model."""
   evo = config.model.embeddings_and_evoformer
   return make_training_example(
       record, config.data.train.crop_size, evo.num_msa + evo.num_extra_msa,
-      np.random.default_rng(seed))
+      np.random.default_rng(seed), max_templates=evo.template.max_templates)
