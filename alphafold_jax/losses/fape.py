@@ -7,7 +7,7 @@ the renamed ground truth (Suppl. Alg. 20 line 19, Alg. 26 line 7).
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, NamedTuple, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -50,6 +50,38 @@ def frame_aligned_point_error(
   Returns:
     [...] the FAPE for each leading index.
   """
+  return frame_aligned_point_errors(
+      pred_frames, target_frames, frames_mask, pred_positions,
+      target_positions, positions_mask,
+      [FapeTerm(length_scale, l1_clamp_distance, pair_mask)], epsilon)[0]
+
+
+class FapeTerm(NamedTuple):
+  """One FAPE over a set of (frame, point) pairs: Z, d_clamp (None or 0: no
+  clamping) and the optional [N_frames, N_pts] pair mask (None: all)."""
+  length_scale: float
+  l1_clamp_distance: Optional[float] = None
+  pair_mask: Optional[jax.Array] = None
+
+
+def frame_aligned_point_errors(
+    pred_frames: Rigid3,
+    target_frames: Rigid3,
+    frames_mask: jax.Array,
+    pred_positions: Vec3,
+    target_positions: Vec3,
+    positions_mask: jax.Array,
+    terms: Sequence[FapeTerm],
+    epsilon: float = FAPE_EPSILON) -> List[jax.Array]:
+  """frame_aligned_point_error for several terms of the same frames and
+  points (AlphaFold-Multimer's intra-chain and interface FAPE, clamped and
+  unclamped): the points' local coordinates and errors are computed once,
+  then each term clamps, scales and averages them over its pairs. Each
+  result equals frame_aligned_point_error with that term's arguments.
+
+  Returns:
+    One [...] FAPE per term, in order.
+  """
   def local_points(frames: Rigid3, points: Vec3) -> jax.Array:
     # [..., N_frames, N_pts, 3]: point j expressed in frame i, R_i^T x_j +
     # (-R_i^T t_i). A contraction rather than nine broadcast products: its
@@ -65,23 +97,26 @@ def frame_aligned_point_error(
   local_pred = local_points(pred_frames, pred_positions)
   local_target = local_points(target_frames, target_positions)
   diff = local_pred - local_target
-  error_dist = jnp.sqrt(jnp.sum(jnp.square(diff), axis=-1) + epsilon)
-  if l1_clamp_distance:
-    error_dist = jnp.clip(error_dist, 0, l1_clamp_distance)
-
-  normed_error = error_dist / length_scale
-  normed_error = normed_error * frames_mask[..., :, None]
-  normed_error = normed_error * positions_mask[..., None, :]
-  if pair_mask is None:
-    normalization_factor = (jnp.sum(frames_mask, axis=-1) *
-                            jnp.sum(positions_mask, axis=-1))
-  else:
-    normed_error = normed_error * pair_mask
-    normalization_factor = jnp.sum(
-        frames_mask[..., :, None] * positions_mask[..., None, :] * pair_mask,
-        axis=(-2, -1))
-  return (jnp.sum(normed_error, axis=(-2, -1)) /
-          (epsilon + normalization_factor))
+  distance = jnp.sqrt(jnp.sum(jnp.square(diff), axis=-1) + epsilon)
+  results = []
+  for term in terms:
+    error_dist = distance
+    if term.l1_clamp_distance:
+      error_dist = jnp.clip(error_dist, 0, term.l1_clamp_distance)
+    normed_error = error_dist / term.length_scale
+    normed_error = normed_error * frames_mask[..., :, None]
+    normed_error = normed_error * positions_mask[..., None, :]
+    if term.pair_mask is None:
+      normalization_factor = (jnp.sum(frames_mask, axis=-1) *
+                              jnp.sum(positions_mask, axis=-1))
+    else:
+      normed_error = normed_error * term.pair_mask
+      normalization_factor = jnp.sum(
+          frames_mask[..., :, None] * positions_mask[..., None, :] *
+          term.pair_mask, axis=(-2, -1))
+    results.append(jnp.sum(normed_error, axis=(-2, -1)) /
+                   (epsilon + normalization_factor))
+  return results
 
 
 def rigid_from_affine_tensor(affine: jax.Array) -> Rigid3:

@@ -29,19 +29,21 @@ class _FapeScale(NamedTuple):
 
 def _split_fape(pred_frames, target_frames, frames_mask, frames_chain,
                 pred_points, target_points, points_mask, points_chain,
-                intra_config, interface_config, unclamped=False):
-  """(intra-chain FAPE, interface FAPE), each over its own pairs."""
+                intra_config, interface_config, unclamped=(False,)):
+  """(intra-chain FAPE, interface FAPE), each over its own pairs, for each
+  entry of `unclamped` (the errors computed once for all)."""
   same_chain = (frames_chain[:, None] == points_chain[None, :]).astype(
       frames_mask.dtype)
-  out = []
-  for cfg, pair_mask in ((intra_config, same_chain),
-                         (interface_config, 1. - same_chain)):
-    out.append(fape.frame_aligned_point_error(
-        pred_frames, target_frames, frames_mask, pred_points, target_points,
-        points_mask, length_scale=cfg.loss_unit_distance,
-        l1_clamp_distance=None if unclamped else cfg.atom_clamp_distance,
-        pair_mask=pair_mask))
-  return tuple(out)
+  terms = [fape.FapeTerm(cfg.loss_unit_distance,
+                         None if no_clamp else cfg.atom_clamp_distance,
+                         pair_mask)
+           for no_clamp in unclamped
+           for cfg, pair_mask in ((intra_config, same_chain),
+                                  (interface_config, 1. - same_chain))]
+  out = fape.frame_aligned_point_errors(
+      pred_frames, target_frames, frames_mask, pred_points, target_points,
+      points_mask, terms)
+  return [tuple(out[i:i + 2]) for i in range(0, len(out), 2)]
 
 
 def backbone_fape(traj, batch, config):
@@ -65,15 +67,15 @@ def backbone_fape(traj, batch, config):
   mask = jnp.asarray(batch['backbone_affine_mask'], dtype)
   asym_id = jnp.asarray(batch['asym_id'])
 
-  def run(unclamped):
-    return _split_fape(pred, target, mask, asym_id, pred.trans, target.trans,
-                       mask, asym_id, config.intra_chain_fape,
-                       config.interface_fape, unclamped)
-
-  intra, interface = run(False)
-  if 'use_clamped_fape' in batch:
+  mixed = 'use_clamped_fape' in batch
+  results = _split_fape(pred, target, mask, asym_id, pred.trans, target.trans,
+                        mask, asym_id, config.intra_chain_fape,
+                        config.interface_fape,
+                        (False, True) if mixed else (False,))
+  intra, interface = results[0]
+  if mixed:
     use_clamped = jnp.asarray(batch['use_clamped_fape'], dtype)
-    intra_u, interface_u = run(True)
+    intra_u, interface_u = results[1]
     intra = intra * use_clamped + intra_u * (1. - use_clamped)
     interface = interface * use_clamped + interface_u * (1. - use_clamped)
   return intra, interface
@@ -112,7 +114,7 @@ def sidechain_fape(sidechains, renamed, batch, config):
       flat_pred_frames, flat_gt_frames, frames_mask,
       jnp.repeat(asym_id, num_groups), flat_pred_positions, flat_gt_positions,
       positions_mask, jnp.repeat(asym_id, num_atoms), intra_cfg,
-      config.interface_fape)
+      config.interface_fape)[0]
 
 
 def multimer_structure_loss(value, batch, config) -> dict:

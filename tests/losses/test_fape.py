@@ -133,6 +133,28 @@ def test_fape_clamp_caps_each_error(x64):
   np.testing.assert_allclose(unclamped, 100., rtol=1e-4)
 
 
+def test_fape_terms_computed_together_equal_each_alone(x64):
+  """frame_aligned_point_errors (the multimer's intra-chain and interface
+  terms, clamped and unclamped, from one computation of the errors) gives
+  what frame_aligned_point_error gives for each term on its own."""
+  frames, points, pred_frames, pred_points, fmask, pmask = _case(
+      jax.random.PRNGKey(4))
+  same = (jnp.arange(7)[:, None] % 2 == jnp.arange(11)[None, :] % 2)
+  same = same.astype(jnp.float64)
+  terms = [fape.FapeTerm(10., 3., same), fape.FapeTerm(20., None, 1. - same),
+           fape.FapeTerm(10., None, same), fape.FapeTerm(15., 5., None)]
+  together = fape.frame_aligned_point_errors(
+      pred_frames, frames, fmask, pred_points, points, pmask, terms)
+  alone = [fape.frame_aligned_point_error(
+      pred_frames, frames, fmask, pred_points, points, pmask,
+      length_scale=t.length_scale, l1_clamp_distance=t.l1_clamp_distance,
+      pair_mask=t.pair_mask) for t in terms]
+  assert len(together) == len(terms)
+  np.testing.assert_allclose(together, alone, rtol=1e-12)
+  # The terms differ (clamp, scale and pairs all matter here).
+  assert len({round(float(v), 6) for v in alone}) == len(terms)
+
+
 @pytest.mark.parametrize('dtype', [jnp.float32, jnp.float64])
 def test_fape_keeps_dtype(dtype, x64):
   frames, points, pred_frames, pred_points, fmask, pmask = jax.tree.map(
