@@ -6,7 +6,8 @@ learned the interface.
 (benchmarks/overfit.py hands a file with two or more protein chains, and no
 --chain, to this module; `python benchmarks/overfit_multimer.py` is the
 same.) Trains configs/multimer_tiny.py on a single-sequence example of the
-whole complex (every protein chain, no crop, dropout off: memorisation),
+whole complex (every protein chain, no crop, dropout off: memorisation;
+made as train/train.py makes a structure file's, trainer.complex_file_record),
 the model sampling its MSA and masks each step. Each step logs the training
 metrics of the crop (lDDT-Cα, interface lDDT, DockQ; train_step.py). Stops
 once the mean training DockQ of the last 10 steps reaches --target_dockq,
@@ -25,7 +26,6 @@ mapping of identical chains), lDDT-Cα and interface lDDT
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import json
 import os
@@ -41,11 +41,8 @@ import numpy as np
 
 from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.common import residue_constants
-from alphafold_jax.data import features as features_lib
 from alphafold_jax.data import structure_features
-from alphafold_jax.data import supervised
-from alphafold_jax.data.multimer import assembly
-from alphafold_jax.data.multimer import features as multimer_features
+from alphafold_jax.data.multimer import training as multimer_training
 from alphafold_jax.losses.lddt import lddt
 from alphafold_jax.model import AlphaFoldMultimer
 from alphafold_jax.training import complex_metrics
@@ -86,27 +83,6 @@ def parse_args(argv=None) -> argparse.Namespace:
   return parser.parse_args(argv)
 
 
-def read_chains(path) -> List[protein_lib.Protein]:
-  """Every protein chain of the file's first model, in file order.
-
-  Raises:
-    ValueError: the file cannot be parsed (named in the message).
-  """
-  path = pathlib.Path(path)
-  opener = gzip.open if path.suffix == '.gz' else open
-  with opener(path, 'rt') as f:
-    text = f.read()
-  suffix = path.with_suffix('').suffix if path.suffix == '.gz' else path.suffix
-  read = (protein_lib.from_mmcif_string if suffix in _MMCIF_SUFFIXES
-          else protein_lib.from_pdb_string)
-  whole = read(text, None, source=str(path))
-  return [protein_lib.Protein(**{
-      k: np.asarray(getattr(whole, k))[whole.chain_index == index]
-      for k in ('atom_positions', 'aatype', 'atom_mask', 'residue_index',
-                'chain_index', 'b_factors')})
-          for index in np.unique(whole.chain_index)]
-
-
 def wants_complex(argv) -> bool:
   """Whether benchmarks/overfit.py's command line names a complex: a --pdb
   file with two or more protein chains, and no --chain."""
@@ -115,59 +91,8 @@ def wants_complex(argv) -> bool:
   parser.add_argument('--chain')
   known, _ = parser.parse_known_args(argv)
   return (known.pdb is not None and not known.chain and
-          len(read_chains(known.pdb)) >= 2)
-
-
-def _raw_chain_features(prot: protein_lib.Protein) -> Dict[str, np.ndarray]:
-  """Single-sequence raw features of one chain (the query is also its own
-  UniProt hit, so that a heteromer's chains pair)."""
-  raw = structure_features.raw_features_from_protein(prot)
-  for key in ('all_atom_positions', 'all_atom_mask',
-              'between_segment_residues'):
-    raw.pop(key)
-  sequence = ''.join(residue_constants.restypes_with_x[a]
-                     for a in prot.aatype)
-  raw['sequence'] = np.asarray([sequence.encode()], dtype=object)
-  raw['msa_species_identifiers'] = np.asarray([b''], dtype=object)
-  raw['msa_all_seq'] = raw['msa'].copy()
-  raw['deletion_matrix_int_all_seq'] = raw['deletion_matrix_int'].copy()
-  raw['msa_species_identifiers_all_seq'] = np.asarray([b'query'],
-                                                      dtype=object)
-  return raw
-
-
-def complex_example(chains: List[protein_lib.Protein], num_msa_rows: int
-                    ) -> Dict[str, np.ndarray]:
-  """The multimer training example of the whole complex: the pipeline's
-  features (residues entity by entity, asym_id 1, 2, ... per chain) with
-  the ground truth of the losses in the same order.
-
-  Args:
-    chains: from read_chains.
-    num_msa_rows: MSA rows of the example (padded).
-  """
-  by_id = {protein_lib.PDB_CHAIN_IDS[i]: c for i, c in enumerate(chains)}
-  example = multimer_features.process_multimer_features(
-      {c: _raw_chain_features(p) for c, p in by_id.items()},
-      min_msa_rows=num_msa_rows)
-  sequences = {c: ''.join(residue_constants.restypes_with_x[a]
-                          for a in p.aatype) for c, p in by_id.items()}
-  order = [by_id[c] for group in assembly.entity_groups(sequences)
-           for c in group]
-  truth = [supervised.make_supervised_features(
-      c.aatype, c.atom_positions, c.atom_mask) for c in order]
-  example.update({k: np.concatenate([t[k] for t in truth])
-                  for k in truth[0]})
-  example.update(supervised.make_atom14_masks(example['aatype']))
-  example['all_atom_positions'] = np.concatenate(
-      [c.atom_positions for c in order])
-  example['all_atom_mask'] = np.concatenate([c.atom_mask for c in order])
-  # A structure file carries no resolution the losses could filter on.
-  example['resolution'] = np.asarray(features_lib.DEFAULT_RESOLUTION)
-  example = {k: np.asarray(v) for k, v in example.items()}
-  return {k: (v.astype(np.float32) if np.issubdtype(v.dtype, np.floating)
-              else v.astype(np.int32))
-          for k, v in example.items() if v.dtype != object}
+          len(np.unique(structure_features.read_structure(
+              known.pdb, all_chains=True).chain_index)) >= 2)
 
 
 def _protein(positions, mask, example, b_factors=None) -> protein_lib.Protein:
@@ -213,8 +138,7 @@ def main(args: argparse.Namespace) -> dict:
   start = time.perf_counter()
   cpu_start = time.process_time()
   load_start = os.getloadavg()[0]
-  chains = read_chains(args.pdb)
-  if len(chains) < 2:
+  if not wants_complex(['--pdb', args.pdb]):
     raise ValueError(f'{args.pdb}: one protein chain; '
                      'benchmarks/overfit.py trains single chains.')
   config = config_lib.load_config_file(_CONFIG)
@@ -223,9 +147,15 @@ def main(args: argparse.Namespace) -> dict:
     config.optimizer.learning_rate = args.learning_rate
   config.train.batch_size = 1
   evo = config.model.embeddings_and_evoformer
-  example = complex_example(chains, evo.num_msa + evo.num_extra_msa)
-  num_res = example['aatype'].shape[0]
+  # The whole complex (crop_size: all its residues), single-sequence, as
+  # train/train.py makes it from a structure file.
+  record = trainer.complex_file_record(args.pdb)
+  num_res = int(np.sum(record['chain_lengths']))
   config.data.train.crop_size = num_res
+  example = multimer_training.make_training_example(
+      record, num_res, evo.num_msa + evo.num_extra_msa,
+      np.random.default_rng(args.seed),
+      max_templates=evo.template.max_templates)
 
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
   mesh = sharding.make_mesh(jax.devices()[:1])

@@ -23,14 +23,18 @@ from alphafold_jax.common import residue_constants
 _MMCIF_SUFFIXES = ('.cif', '.mmcif')
 
 
-def read_structure(path, chain_id: Optional[str] = None
-                   ) -> protein_lib.Protein:
-  """One chain of a PDB or mmCIF file (optionally gzipped).
+def read_structure(path, chain_id: Optional[str] = None,
+                   all_chains: bool = False) -> protein_lib.Protein:
+  """One chain of a PDB or mmCIF file (optionally gzipped), or all of them.
 
   Args:
     path: .pdb, .cif or .mmcif, each optionally with .gz.
     chain_id: the (author) chain read; the file's first chain when None.
+    all_chains: every chain of the first model (chain_id must be None).
   """
+  if all_chains and chain_id is not None:
+    raise ValueError('read_structure: chain_id and all_chains exclude '
+                     'each other.')
   path = pathlib.Path(path)
   opener = gzip.open if path.suffix == '.gz' else open
   with opener(path, 'rt') as f:
@@ -40,7 +44,7 @@ def read_structure(path, chain_id: Optional[str] = None
     prot = protein_lib.from_mmcif_string(text, chain_id, source=str(path))
   else:
     prot = protein_lib.from_pdb_string(text, chain_id, source=str(path))
-  if chain_id is None:
+  if chain_id is None and not all_chains:
     # Keep the first chain only: a training example is one chain.
     first = prot.chain_index == prot.chain_index[0]
     prot = protein_lib.Protein(**{

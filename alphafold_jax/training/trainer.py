@@ -16,6 +16,8 @@ import jax
 import ml_collections
 import tqdm
 
+from alphafold_jax.data.datasets import complex_records
+from alphafold_jax.data.datasets import complexes as complexes_lib
 from alphafold_jax.data.datasets import loader
 from alphafold_jax.data.datasets import sources as sources_lib
 from alphafold_jax.data.multimer import training as multimer_training
@@ -48,26 +50,49 @@ def is_multimer(config: ml_collections.ConfigDict) -> bool:
   return bool(config.model.global_config.get('multimer_mode', False))
 
 
+def complex_file_record(path: str) -> dict:
+  """The complex record (as the complexes set stores it) of every protein
+  chain of a structure file, with single-sequence alignments."""
+  complex_ = complexes_lib.read_structure_file(path)
+  return complex_records.make_record(
+      complex_, complexes_lib.single_sequence_alignments(complex_.chains),
+      complexes_lib.interfaces(complex_.chains))
+
+
 def make_complex_data(config: ml_collections.ConfigDict):
-  """The training stream of the complexes set in
-  config.dataset.complex_data_dir: complexes drawn by their sampling
-  weights, each made a multimer training example
-  (data.multimer.training.training_example).
+  """The training stream of a multimer config: the complexes set in
+  config.dataset.complex_data_dir, complexes drawn by their sampling
+  weights, or the structure files of config.dataset.pdb_files (each file's
+  protein chains one complex, single-sequence, drawn alike); each made a
+  multimer training example (data.multimer.training.training_example).
 
   Raises:
-    ValueError: no complex_data_dir, or a monomer config.
+    ValueError: neither or both data sources, or a monomer config.
   """
   dataset, tc = config.dataset, config.train
-  if not dataset.get('complex_data_dir'):
-    raise ValueError('a multimer config trains on the complexes set: set '
-                     'config.dataset.complex_data_dir (or --data_dir).')
   if not is_multimer(config):
     raise ValueError('config.dataset.complex_data_dir is set but the model '
                      'is not AlphaFold-Multimer (multimer_mode).')
-  source = sources_lib.open_dataset(dataset.complex_data_dir,
-                                    sources_lib.COMPLEX_DATASET)
-  weights = sources_lib.read_sampling_weights(dataset.complex_data_dir,
-                                              sources_lib.COMPLEX_DATASET)
+  if dataset.get('complex_data_dir') and dataset.get('pdb_files'):
+    raise ValueError('config.dataset sets both the complexes set '
+                     '(complex_data_dir) and structure files (pdb_files); '
+                     'set one.')
+  if dataset.get('complex_data_dir'):
+    source = sources_lib.open_dataset(dataset.complex_data_dir,
+                                      sources_lib.COMPLEX_DATASET)
+    weights = sources_lib.read_sampling_weights(dataset.complex_data_dir,
+                                                sources_lib.COMPLEX_DATASET)
+  elif dataset.get('pdb_files'):
+    if any(dataset.get('chains') or ()):
+      raise ValueError('a multimer config trains on every protein chain of '
+                       'each structure file: config.dataset.chains must be '
+                       f'empty, got {list(dataset.chains)}.')
+    source = [complex_file_record(path) for path in dataset.pdb_files]
+    weights = [1.] * len(source)
+  else:
+    raise ValueError('a multimer config trains on the complexes set '
+                     '(config.dataset.complex_data_dir, or --data_dir) or on '
+                     'structure files (config.dataset.pdb_files).')
   return loader.TrainingStream(
       loader.StreamSources(pdb=source, pdb_weights=weights), config,
       tc.batch_size, tc.seed, distillation_fraction=0.,
@@ -92,7 +117,8 @@ def set_data_dir(config: ml_collections.ConfigDict, data_dir: str) -> None:
 def make_training_data(config: ml_collections.ConfigDict):
   """The training stream of `config.dataset`.
 
-  For a multimer config, the complexes set (`make_complex_data`). Else the
+  For a multimer config, the complexes set or whole structure files
+  (`make_complex_data`). Else the
   built PDB and self-distillation sets, mixed (`loader.TrainingStream`),
   when either data dir is set; else `data.TrainingData` over the structure
   files. Either way this process reads its share of each batch.

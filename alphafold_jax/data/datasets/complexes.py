@@ -17,6 +17,11 @@ Filters (filters.FilterConfig, as for single chains):
     out whole rather than cut into a complex that does not exist.
 A file, chain or assembly that cannot be read leaves the entry out.
 
+For small runs on structure files (train/train.py with a multimer config
+and config.dataset.pdb_files; benchmarks/overfit.py), `read_structure_file`
+takes every protein chain of a PDB or mmCIF file's first model as it is,
+and `single_sequence_alignments` gives each sequence an MSA of itself.
+
 Alignments are per distinct sequence (each copy of a sequence shares its
 MSA, as in the multimer inference pipeline), read from the folder
 '<pdb_id>_<chain>' of any chain with that sequence (alignments.py layout)
@@ -31,10 +36,14 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.common import residue_constants
 from alphafold_jax.data import bio_assembly
+from alphafold_jax.data import features as features_lib
 from alphafold_jax.data import mmcif as mmcif_lib
+from alphafold_jax.data import msa as msa_lib
 from alphafold_jax.data import parsers
+from alphafold_jax.data import structure_features
 from alphafold_jax.data import templates as templates_lib
 from alphafold_jax.data.datasets import alignments
 from alphafold_jax.data.datasets import chains as chains_lib
@@ -120,6 +129,71 @@ def read_complex(path: str) -> ComplexOrSkipped:
       resolution=float(header['resolution']),
       release_date=str(header['release_date']),
       structure_method=str(header['structure_method']), source=source)
+
+
+def read_structure_file(path: str) -> ComplexStructure:
+  """Every protein chain of a PDB or mmCIF file's first model (optionally
+  gzipped), in file order, as deposited (no assembly operators).
+
+  A chain's sequence is its residues with coordinates; a gap in its residue
+  numbering is filled with unknown residues (X) without atoms, so that
+  residue_index keeps the file's spacing.
+
+  Raises:
+    ValueError: the file cannot be read, or has no protein chain (named
+      in the message).
+  """
+  whole = structure_features.read_structure(path, all_chains=True)
+  letters = residue_constants.restypes_with_x
+  chains = []
+  for index in np.unique(whole.chain_index):
+    rows = whole.chain_index == index
+    numbers = whole.residue_index[rows]
+    span = np.arange(numbers.min(), numbers.max() + 1)
+    if len(np.unique(numbers)) != len(numbers):
+      raise ValueError(f'{path}: chain {protein_lib.PDB_CHAIN_IDS[index]} '
+                       'numbers two residues alike (insertion codes are '
+                       'not supported).')
+    at = numbers - span[0]
+    aatype = np.full(len(span), residue_constants.restype_num, np.int32)
+    aatype[at] = whole.aatype[rows]
+    positions = np.zeros((len(span),) + whole.atom_positions.shape[1:],
+                         np.float32)
+    positions[at] = whole.atom_positions[rows]
+    mask = np.zeros((len(span),) + whole.atom_mask.shape[1:], np.float32)
+    mask[at] = whole.atom_mask[rows]
+    name = protein_lib.PDB_CHAIN_IDS[index]
+    chains.append(ComplexChain(
+        chain_id=name, source_chain=name,
+        sequence=''.join(letters[a] for a in aatype),
+        all_atom_positions=positions, all_atom_mask=mask))
+  if not chains:
+    raise ValueError(f'{path}: no protein chain with coordinates.')
+  return ComplexStructure(
+      name=chains_lib.file_stem(os.path.basename(path)), chains=tuple(chains),
+      # A structure file's resolution is not read: the default of single
+      # chains read from files (data/features.py).
+      resolution=features_lib.DEFAULT_RESOLUTION, release_date='',
+      structure_method='', source=os.path.basename(path))
+
+
+def single_sequence_alignments(chains: Sequence[ComplexChain]
+                               ) -> List[Dict[str, np.ndarray]]:
+  """entity_alignments' features for chains without searches: per distinct
+  sequence an MSA of the sequence alone, no templates, and for a heteromer
+  the same single row as its UniProt hits (the query rows always pair)."""
+  sequences = entity_sequences(chains)
+  result = []
+  for sequence in sequences:
+    msa = parsers.Msa(sequences=(sequence,),
+                      deletion_matrix=((0,) * len(sequence),),
+                      descriptions=('query',))
+    features = dict(msa_lib.make_msa_features([msa]))
+    features.update(templates_lib.empty_template_features(len(sequence)))
+    if len(sequences) > 1:
+      features.update(multimer_pipeline.all_seq_msa_features(msa))
+    result.append(features)
+  return result
 
 
 def apply_filters(complex_: ComplexStructure, config: filters.FilterConfig,
