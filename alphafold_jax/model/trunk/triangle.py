@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from alphafold_jax.model.layers.attention import Attention
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
 from alphafold_jax.model.layers.linear import param_dtype
@@ -25,26 +26,31 @@ class TriangleAttention(hk.Module):
 
   def __call__(self, pair_act, pair_mask, is_training=False):
     assert pair_act.ndim == 3 and pair_mask.ndim == 2
+    gc = self.global_config
     per_column = self.config.orientation == 'per_column'
     if per_column:
+      # Under residue sharding the transpose moves the split to the
+      # columns; the constraint moves it back to the rows (an all-to-all).
       pair_act = jnp.swapaxes(pair_act, -2, -3)
       pair_mask = jnp.swapaxes(pair_mask, -1, -2)
-    bias = mask_bias(pair_mask)
+    pair_act = sharding.shard(pair_act, 0, gc)
+    bias = sharding.shard(mask_bias(pair_mask), 0, gc)
     pair_act = LayerNorm(name='query_norm')(pair_act)
     # The bias comes from the normed activations; no separate norm here.
     c_z = pair_act.shape[-1]
     weights = hk.get_parameter(
         'feat_2d_weights', (c_z, self.config.num_head), param_dtype(pair_act),
         hk.initializers.RandomNormal(stddev=1. / c_z**0.5))
-    nonbatched_bias = jnp.einsum('qkc,ch->hqk', pair_act,
-                                 weights.astype(pair_act.dtype))
-    attn = Attention(self.config, self.global_config, c_z)
+    nonbatched_bias = sharding.replicate(jnp.einsum(
+        'qkc,ch->hqk', pair_act, weights.astype(pair_act.dtype)), gc)
+    attn = Attention(self.config, gc, c_z)
     out = chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
-                        inference_chunk(self.global_config, is_training),
-                        [pair_act, bias], [nonbatched_bias], in_place=True)
+                        inference_chunk(gc, is_training),
+                        [pair_act, bias], [nonbatched_bias], in_place=True,
+                        shard_config=gc)
     if per_column:
       out = jnp.swapaxes(out, -2, -3)
-    return out
+    return sharding.shard(out, 0, gc)
 
 
 class TriangleMultiplication(hk.Module):
@@ -74,7 +80,13 @@ class TriangleMultiplication(hk.Module):
                                         bias_init=1., name='left_gate')(act))
     right = right * jax.nn.sigmoid(Linear(c.num_intermediate_channel, 'zeros',
                                           bias_init=1., name='right_gate')(act))
-    act = jnp.einsum(c.equation, left, right)
+    # Residue sharding: the output rows i are split, so the operand holding
+    # i is split along it and the other one is gathered whole.
+    inputs, _ = c.equation.split('->')
+    left, right = (sharding.shard(x, spec.index('i'), gc) if 'i' in spec
+                   else sharding.replicate(x, gc)
+                   for x, spec in zip((left, right), inputs.split(',')))
+    act = sharding.shard(jnp.einsum(c.equation, left, right), 0, gc)
     act = LayerNorm(name='center_layer_norm')(act)
     final_init = 'zeros' if gc.zero_init else 'linear'
     act = Linear(c_z, final_init, name='output_projection')(act)
