@@ -67,8 +67,17 @@ def shard(x: jax.Array, axis: int, global_config) -> jax.Array:
   return jax.lax.with_sharding_constraint(x, jax.sharding.PartitionSpec(*spec))
 
 
-def replicate(x: jax.Array, global_config) -> jax.Array:
-  """`x` whole on every device (an operand every row needs in full)."""
+def replicate(x: jax.Array, global_config,
+              computed_along: Optional[int] = None) -> jax.Array:
+  """`x` whole on every device (an operand every row needs in full).
+
+  computed_along: the axis along which `x` is computed split before it is
+  gathered. For an attention bias [H, N, N] projected from the pair
+  representation this keeps XLA from gathering the pair (c_z channels)
+  rather than the bias (H).
+  """
   if num_shards(global_config) == 1:
     return x
+  if computed_along is not None:
+    x = shard(x, computed_along, global_config)
   return jax.lax.with_sharding_constraint(x, jax.sharding.PartitionSpec())

@@ -48,7 +48,7 @@ class MSARowAttentionWithPairBias(hk.Module):
     bias = sharding.shard(mask_bias(msa_mask), 0, gc)
     msa_act = sharding.shard(LayerNorm(name='query_norm')(msa_act), 0, gc)
     nonbatched_bias = sharding.replicate(
-        pair_bias(pair_act, self.config.num_head), gc)
+        pair_bias(pair_act, self.config.num_head), gc, computed_along=1)
     attn = Attention(self.config, gc, msa_act.shape[-1])
     return chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
                          inference_chunk(gc, is_training),

@@ -42,7 +42,8 @@ class TriangleAttention(hk.Module):
         'feat_2d_weights', (c_z, self.config.num_head), param_dtype(pair_act),
         hk.initializers.RandomNormal(stddev=1. / c_z**0.5))
     nonbatched_bias = sharding.replicate(jnp.einsum(
-        'qkc,ch->hqk', pair_act, weights.astype(pair_act.dtype)), gc)
+        'qkc,ch->hqk', pair_act, weights.astype(pair_act.dtype)), gc,
+        computed_along=1)
     attn = Attention(self.config, gc, c_z)
     out = chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
                         inference_chunk(gc, is_training),
@@ -51,6 +52,33 @@ class TriangleAttention(hk.Module):
     if per_column:
       out = jnp.swapaxes(out, -2, -3)
     return sharding.shard(out, 0, gc)
+
+
+def _sharded_product(equation, left, right, global_config, is_training):
+  """jnp.einsum(equation, left, right) under residue sharding.
+
+  The output rows i are split, so the operand holding i is split along it
+  and every device needs the other one whole. That one is gathered a chunk
+  of channels at a time (the einsum is independent per channel), so only
+  [chunk, N_res, N_res] of it is whole on a device at once rather than
+  [N_res, N_res, c] and its transposed copy.
+  """
+  gc = global_config
+  inputs, output = equation.split('->')
+  # Channels first: they are the axis the chunks run along.
+  specs = ['c' + s.replace('c', '') for s in inputs.split(',')]
+  left, right = (sharding.shard(jnp.moveaxis(x, -1, 0), s.index('i'), gc)
+                 if 'i' in s else jnp.moveaxis(x, -1, 0)
+                 for x, s in zip((left, right), specs))
+  equation_c = f'{specs[0]},{specs[1]}->c{output.replace("c", "")}'
+
+  def product(l, r):
+    l, r = (sharding.shard(x, s.index('i'), gc) if 'i' in s
+            else sharding.replicate(x, gc) for x, s in zip((l, r), specs))
+    return sharding.shard(jnp.einsum(equation_c, l, r), 1, gc)
+
+  act = chunked_apply(product, inference_chunk(gc, is_training), [left, right])
+  return sharding.shard(jnp.moveaxis(act, 0, -1), 0, gc)
 
 
 class TriangleMultiplication(hk.Module):
@@ -80,13 +108,10 @@ class TriangleMultiplication(hk.Module):
                                         bias_init=1., name='left_gate')(act))
     right = right * jax.nn.sigmoid(Linear(c.num_intermediate_channel, 'zeros',
                                           bias_init=1., name='right_gate')(act))
-    # Residue sharding: the output rows i are split, so the operand holding
-    # i is split along it and the other one is gathered whole.
-    inputs, _ = c.equation.split('->')
-    left, right = (sharding.shard(x, spec.index('i'), gc) if 'i' in spec
-                   else sharding.replicate(x, gc)
-                   for x, spec in zip((left, right), inputs.split(',')))
-    act = sharding.shard(jnp.einsum(c.equation, left, right), 0, gc)
+    if sharding.num_shards(gc) > 1:
+      act = _sharded_product(c.equation, left, right, gc, is_training)
+    else:
+      act = jnp.einsum(c.equation, left, right)
     act = LayerNorm(name='center_layer_norm')(act)
     final_init = 'zeros' if gc.zero_init else 'linear'
     act = Linear(c_z, final_init, name='output_projection')(act)
