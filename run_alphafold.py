@@ -127,6 +127,11 @@ _MEMORY_BUDGET_GB = flags.DEFINE_float(
     'that fits the longest sequence (no chunking when all fits). When unset: '
     '0.8 of the GPU/TPU\'s free memory; on the CPU, the preset\'s chunk '
     'size of 4.')
+_SHARD_RESIDUES = flags.DEFINE_boolean(
+    'shard_residues', False, 'Split the pair and MSA representations along '
+    'residues over a mesh of all local devices (monomer presets), for '
+    'lengths one device cannot hold; the residues are padded to a multiple '
+    'of the device count.')
 _SAVE_EMBEDDINGS = flags.DEFINE_boolean(
     'save_embeddings', False, 'Write embeddings_<model>.npz: the single and '
     'pair representations of the real residues.')
@@ -158,6 +163,7 @@ def main(argv):
       checkpoint_config=_CHECKPOINT_CONFIG.value,
       save_embeddings=_SAVE_EMBEDDINGS.value,
       memory_budget_gb=_MEMORY_BUDGET_GB.value,
+      shard_residues=_SHARD_RESIDUES.value,
       use_gpu_relax=_USE_GPU_RELAX.value,
       num_multimer_predictions_per_model=(
           _NUM_MULTIMER_PREDICTIONS_PER_MODEL.value),

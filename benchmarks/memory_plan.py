@@ -15,11 +15,11 @@ backend. Each length compiles in its own process.
 
 `--devices D` (D > 1) compiles for a mesh of D devices (on the CPU, D host
 devices: XLA_FLAGS=--xla_force_host_platform_device_count=D, set before jax
-is imported) and the byte counts are per device. The model has no residue
-sharding yet, so parameters and features are replicated and every device
-runs the whole inference (`sharding: "replicated"` in the line): the
-per-device plan is the one-device plan, the baseline residue sharding has to
-beat.
+is imported) with residue sharding (`global_config.shard_residues`,
+alphafold_jax/model/layers/sharding.py; `sharding: "residues"` in the
+line): parameters and features are replicated, the pair and MSA
+representations split along residues, and the byte counts are per device.
+With one device nothing is sharded (`sharding: "none"`).
 
 `--save_batch_spec=DIR` also writes each length's feature shapes and dtypes
 (`DIR/batch_<num_res>.json`) for benchmarks/reference_memory_plan.py, which
@@ -36,9 +36,9 @@ import time
 def plan_one(num_res: int, args) -> dict:
   import haiku as hk
   import jax
-  import numpy as np
   from alphafold_jax.data.features import process_features
   from alphafold_jax.model import AlphaFold, model_config
+  from alphafold_jax.model.layers import sharding
   from benchmarks.inference import synthetic_raw_features
 
   cfg = model_config(args.preset)
@@ -55,24 +55,25 @@ def plan_one(num_res: int, args) -> dict:
     spec = {k: [list(v.shape), str(v.dtype)] for k, v in batch.items()}
     with open(f'{args.save_batch_spec}/batch_{num_res}.json', 'w') as f:
       json.dump(spec, f)
+  sharded = args.devices > 1
+  cfg.model.global_config.shard_residues = sharded
   model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
-  params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
   devices = jax.devices()[:args.devices]
   if len(devices) < args.devices:
     raise ValueError(f'--devices={args.devices} but jax sees {len(devices)} '
                      f'{jax.default_backend()} devices')
-  # Everything replicated over the mesh: no residue sharding in the model.
-  replicated = jax.sharding.NamedSharding(
-      jax.sharding.Mesh(np.array(devices), ('devices',)),
-      jax.sharding.PartitionSpec())
-  start = time.perf_counter()
-  compiled = jax.jit(model.apply, in_shardings=replicated,
-                     out_shardings=replicated).lower(
-                         params, jax.random.PRNGKey(1), batch).compile()
+  mesh = sharding.residue_mesh(devices)
+  # Inputs replicated; the activations (and outputs) as the model splits them.
+  replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+  with jax.set_mesh(mesh):
+    params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
+    start = time.perf_counter()
+    compiled = jax.jit(model.apply, in_shardings=replicated).lower(
+        params, jax.random.PRNGKey(1), batch).compile()
   memory = compiled.memory_analysis()
   return {'benchmark': 'memory_plan', 'preset': args.preset,
           'num_res': num_res, 'devices': args.devices,
-          'sharding': 'replicated', 'bf16': args.bf16,
+          'sharding': 'residues' if sharded else 'none', 'bf16': args.bf16,
           'num_seq': args.num_seq, 'max_extra_msa': args.max_extra_msa,
           'num_recycle': args.num_recycle,
           'subbatch_size': cfg.model.global_config.subbatch_size,

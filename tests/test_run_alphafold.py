@@ -62,6 +62,18 @@ def test_missing_params_is_a_clear_error(tmp_path):
   _error_line(result, tmp_path / 'params' / 'params_model_1_ptm.npz')
 
 
+def test_shard_residues_builds_the_mesh(tmp_path):
+  """--shard_residues reaches the run: the mesh is logged (before the
+  checks, which then stop the run at the missing parameters)."""
+  result = _run(f'--fasta_paths={DEMO / "2rbg_A.fasta"}',
+                f'--output_dir={tmp_path / "out"}', f'--data_dir={tmp_path}',
+                '--model_preset=monomer_ptm', '--shard_residues',
+                timeout=BAD_INPUT_TIMEOUT_S)
+  _error_line(result, tmp_path / 'params' / 'params_model_1_ptm.npz')
+  assert re.search(r"Residue sharding over a mesh of \d+ devices \(axis "
+                   r"'residues'\)", result.stderr), result.stderr[-3000:]
+
+
 def _released_format_params(data_dir):
   """params/params_model_{1..5}_ptm.npz, one array each: archives that pass
   the checks before a run (which read the headers), never loaded here."""

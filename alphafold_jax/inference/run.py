@@ -27,6 +27,7 @@ from alphafold_jax.inference import run_multimer
 from alphafold_jax.inference import runner as runner_lib
 from alphafold_jax.inference.relax import AmberRelaxation
 from alphafold_jax.inference.relax import amber_minimize
+from alphafold_jax.model.layers import sharding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,9 @@ class RunOptions:
   save_embeddings: bool = False
   use_gpu_relax: bool = True
   use_buckets: bool = True
+  # Residue sharding over a mesh of all local devices (monomer presets;
+  # alphafold_jax/model/layers/sharding.py).
+  shard_residues: bool = False
   # GiB for the activations; sets the chunk size (inference/memory_budget.py).
   # None: the device's free memory on a GPU/TPU, the configs' own on the CPU.
   memory_budget_gb: Optional[float] = None
@@ -184,7 +188,16 @@ def run(options: RunOptions) -> Dict[str, Any]:
     {target name: predict_structure's result}.
   """
   if models.is_multimer_preset(options.model_preset):
+    if options.shard_residues:
+      raise inputs.InputError('--shard_residues: residue sharding is for the '
+                              'monomer presets only.')
     return run_multimer.run(options)
+  mesh = None
+  if options.shard_residues:
+    mesh = sharding.residue_mesh()
+    logging.info('Residue sharding over a mesh of %d devices (axis %r): %s',
+                 mesh.size, sharding.RESIDUE_AXIS,
+                 ', '.join(str(d) for d in mesh.devices.flat))
   targets, configs = check_inputs(options)
   runners = {}
   for name, config in configs.items():
@@ -193,7 +206,8 @@ def run(options: RunOptions) -> Dict[str, Any]:
     else:
       params = models.load_released_params(options.data_dir, name, config)
     runners[name] = runner_lib.ModelRunner(config, params,
-                                           use_buckets=options.use_buckets)
+                                           use_buckets=options.use_buckets,
+                                           mesh=mesh)
     logging.info('Loaded %s: %s', name, runner_lib.config_summary(config))
   relaxer = None
   if options.models_to_relax != 'none':

@@ -22,6 +22,7 @@ from alphafold_jax.common import confidence
 from alphafold_jax.data.features import process_features
 from alphafold_jax.inference import padding
 from alphafold_jax.model import AlphaFold
+from alphafold_jax.model.layers import sharding
 
 # Structure-module outputs kept in the results (those of the released
 # inference mode); the per-layer trajectory and side-chain frames are
@@ -106,14 +107,24 @@ class ModelRunner:
     config: the full config (see `configure`).
     params: Haiku parameters.
     use_buckets: pad residues to `padding.RESIDUE_BUCKETS` sizes.
+    mesh: with a mesh (`sharding.residue_mesh()`), the network runs with
+      residue sharding over it (`global_config.shard_residues`), and the
+      residues are padded to a multiple of its size, which XLA splits
+      evenly.
   """
 
   def __init__(self, config: ml_collections.ConfigDict,
                params: Mapping[str, Mapping[str, np.ndarray]],
-               use_buckets: bool = True):
+               use_buckets: bool = True,
+               mesh: Optional[jax.sharding.Mesh] = None):
+    if mesh is not None:
+      config = copy.deepcopy(config)
+      with config.model.global_config.unlocked():
+        config.model.global_config.shard_residues = True
     self.config = config
     self.params = params
     self.use_buckets = use_buckets
+    self.mesh = mesh
     self._apply = _jitted_apply(config.model)
 
   def process_features(self, raw_features: Mapping[str, np.ndarray],
@@ -123,7 +134,10 @@ class ModelRunner:
                             random_seed=random_seed)
 
   def padded_size(self, num_res: int) -> int:
-    return padding.bucket_size(num_res) if self.use_buckets else num_res
+    size = padding.bucket_size(num_res) if self.use_buckets else num_res
+    if self.mesh is not None:
+      size = -(-size // self.mesh.size) * self.mesh.size
+    return size
 
   def predict(self, batch: Mapping[str, np.ndarray], random_seed: int
               ) -> Dict[str, Any]:
@@ -143,8 +157,13 @@ class ModelRunner:
     padded_num_res = self.padded_size(num_res)
     padded = padding.pad_batch(batch, self.config.data.eval.feat,
                                padded_num_res)
-    outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
-                          padded)
+    if self.mesh is None:
+      outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
+                            padded)
+    else:
+      with jax.set_mesh(self.mesh):
+        outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
+                              padded)
     outputs = jax.tree_util.tree_map(np.asarray, outputs)
     outputs = dict(outputs)
     outputs['structure_module'] = {

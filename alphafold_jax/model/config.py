@@ -211,6 +211,10 @@ CONFIG = ml_collections.ConfigDict({
             # (layers/attention.py): cuDNN's fused kernel on a GPU.
             'fused_attention': False,
             'multimer_mode': False,
+            # Pair and MSA representations split along residues over the
+            # 'residues' axis of the caller's mesh (model/layers/sharding.py;
+            # run_alphafold.py --shard_residues).
+            'shard_residues': False,
             'subbatch_size': 4,
             'use_remat': False,
             # Layer stacks as straight-line code rather than a loop (layers/

@@ -3,6 +3,11 @@
 `global_config.subbatch_size` sets the chunk size at inference: the result
 is the same as one call over the whole axis, computed a chunk at a time with
 `hk.scan` so that only one chunk's intermediates live at once.
+
+Under residue sharding (layers/sharding.py) the chunked axis is the one
+split over the devices: each device then runs its own rows a chunk at a
+time (the axis is viewed as [devices, rows per device] and the loop walks
+the second, unsplit axis), so a chunk is `chunk_size` rows per device.
 """
 from typing import Callable, Optional, Sequence
 
@@ -10,10 +15,13 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
+from alphafold_jax.model.layers import sharding
+
 
 def chunked_apply(fn: Callable, chunk_size: Optional[int],
                   batched_args: Sequence[jax.Array],
-                  nonbatched_args: Sequence = (), in_place: bool = False):
+                  nonbatched_args: Sequence = (), in_place: bool = False,
+                  shard_config=None):
   """fn(*batched_args, *nonbatched_args), chunked along axis 0 of the first.
 
   in_place: fn returns one array of the first batched argument's shape and
@@ -21,8 +29,15 @@ def chunked_apply(fn: Callable, chunk_size: Optional[int],
   The result then takes the first argument's place a chunk at a time (a
   scan carry, which XLA updates in place) rather than filling a buffer of
   its own that the program would allocate up front.
+  shard_config: the global_config when axis 0 of the batched arguments is
+  the axis to split over the devices when its `shard_residues` is on (a
+  residue axis, or the sequences of the MSA row attention).
   """
   n = batched_args[0].shape[0]
+  shards = 1 if shard_config is None else sharding.num_shards(shard_config)
+  if shards > 1:
+    return _over_shards(fn, chunk_size, shards, shard_config, batched_args,
+                        nonbatched_args, in_place)
   if not chunk_size or n <= chunk_size or hk.running_init():
     return fn(*batched_args, *nonbatched_args)
   num_chunks = -(-n // chunk_size)
@@ -59,6 +74,55 @@ def _in_place(fn, chunk_size, num_chunks, batched_args, nonbatched_args):
 
   out, _ = hk.scan(body, first, jnp.arange(num_chunks))
   return out
+
+
+def _over_shards(fn, chunk_size, shards, global_config, batched_args,
+                 nonbatched_args, in_place):
+  """chunked_apply with axis 0 split over `shards` devices."""
+  n = batched_args[0].shape[0]
+  rows = -(-n // shards)  # per device; the last device's are padded
+  if not chunk_size or rows <= chunk_size or hk.running_init():
+    return sharding.shard(
+        fn(*[sharding.shard(x, 0, global_config) for x in batched_args],
+           *nonbatched_args), 0, global_config)
+
+  def by_device(x):
+    """[n, ...] -> [shards, rows, ...], device d holding x[d * rows:]."""
+    x = jnp.pad(x, [(0, shards * rows - n)] + [(0, 0)] * (x.ndim - 1))
+    return sharding.shard(x.reshape((shards, rows) + x.shape[1:]), 0,
+                          global_config)
+
+  def apply(chunk):
+    """fn on [shards, size, ...] chunks, as one batch of shards * size rows."""
+    size = chunk[0].shape[1]
+    flat = [sharding.shard(x.reshape((shards * size,) + x.shape[2:]), 0,
+                           global_config) for x in chunk]
+    out = fn(*flat, *nonbatched_args)
+    return sharding.shard(out.reshape((shards, size) + out.shape[1:]), 0,
+                          global_config)
+
+  args = [by_device(x) for x in batched_args]
+  # As _in_place: the last chunk overlaps its predecessor when the chunks do
+  # not tile the rows, and then reads the unchanged first argument.
+  tiles = rows % chunk_size == 0
+  take = lambda x, start: jax.lax.dynamic_slice_in_dim(x, start, chunk_size, 1)
+  if in_place:
+    out = args[0]
+  else:
+    shape = hk.eval_shape(lambda: apply([take(x, 0) for x in args]))
+    out = sharding.shard(
+        jnp.zeros((shards, rows) + shape.shape[2:], shape.dtype), 0,
+        global_config)
+
+  def body(out, k):
+    start = jnp.minimum(k * chunk_size, rows - chunk_size)
+    first = out if in_place and tiles else args[0]
+    update = apply([take(x, start) for x in [first] + args[1:]])
+    return jax.lax.dynamic_update_slice_in_dim(out, update, start, 1), None
+
+  out, _ = hk.scan(body, out, jnp.arange(-(-rows // chunk_size)))
+  out = out.reshape((shards * rows,) + out.shape[2:])[:n]
+  return sharding.shard(out, 0, global_config)
 
 
 def inference_chunk(global_config, is_training: bool) -> Optional[int]:

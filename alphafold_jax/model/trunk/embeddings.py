@@ -8,6 +8,7 @@ from alphafold_jax.common import all_atom
 from alphafold_jax.model.layers.layer_stack import layer_stack
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
+from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.trunk.dgram import dgram_from_positions
 from alphafold_jax.model.trunk.evoformer import EvoformerIteration
 from alphafold_jax.model.trunk.template import TemplateEmbedding
@@ -77,8 +78,12 @@ class EmbeddingsAndEvoformer(hk.Module):
                Linear(c.msa_channel, name='preprocess_msa')(batch['msa_feat']))
     pair_act = (Linear(c.pair_channel, name='left_single')(target_feat)[:, None] +
                 Linear(c.pair_channel, name='right_single')(target_feat)[None])
+    # Residue sharding (layers/sharding.py): pair rows and MSA columns split.
+    pair = lambda x: sharding.shard(x, 0, gc)
+    msa = lambda x: sharding.shard(x, 1, gc)
+    msa_act, pair_act = msa(msa_act), pair(pair_act)
     seq_mask = batch['seq_mask'].astype(dtype)
-    mask_2d = seq_mask[:, None] * seq_mask[None, :]
+    mask_2d = pair(seq_mask[:, None] * seq_mask[None, :])
 
     # Recycling embedder (Alg. 32).
     if c.recycle_pos:
@@ -90,7 +95,7 @@ class EmbeddingsAndEvoformer(hk.Module):
           batch['prev_msa_first_row'].astype(dtype))
       msa_act = msa_act.at[0].add(prev_first_row)
       pair_act = pair_act + LayerNorm(name='prev_pair_norm')(
-          batch['prev_pair'].astype(dtype))
+          pair(batch['prev_pair'].astype(dtype)))
 
     # Relative positions (Alg. 4, 5).
     if c.max_relative_feature:
@@ -102,16 +107,16 @@ class EmbeddingsAndEvoformer(hk.Module):
 
     if c.template.enabled:
       template_batch = {k: v for k, v in batch.items() if k.startswith('template_')}
-      pair_act = pair_act + TemplateEmbedding(c.template, gc)(
-          pair_act, template_batch, mask_2d, is_training)
+      pair_act = pair(pair_act + TemplateEmbedding(c.template, gc)(
+          pair_act, template_batch, mask_2d, is_training))
 
     # Extra-MSA stack (Alg. 18).
-    extra_act = Linear(c.extra_msa_channel, name='extra_msa_activations')(
-        _extra_msa_features(batch).astype(dtype))
+    extra_act = msa(Linear(c.extra_msa_channel, name='extra_msa_activations')(
+        _extra_msa_features(batch).astype(dtype)))
     _, pair_act = evoformer_stack(
         EvoformerIteration(c.evoformer, gc, is_extra_msa=True, name='extra_msa_stack'),
         c.extra_msa_stack_num_block, extra_act, pair_act,
-        batch['extra_msa_mask'].astype(dtype), mask_2d, gc, is_training)
+        msa(batch['extra_msa_mask'].astype(dtype)), mask_2d, gc, is_training)
 
     msa_mask = batch['msa_mask'].astype(dtype)
     if c.template.enabled and c.template.embed_torsion_angles:
@@ -121,7 +126,7 @@ class EmbeddingsAndEvoformer(hk.Module):
                                                      not gc.zero_init)
       act = Linear(c.msa_channel, 'relu', name='template_single_embedding')(features)
       act = Linear(c.msa_channel, 'relu', name='template_projection')(jax.nn.relu(act))
-      msa_act = jnp.concatenate([msa_act, act], axis=0)
+      msa_act = msa(jnp.concatenate([msa_act, act], axis=0))
       msa_mask = jnp.concatenate([msa_mask, row_mask], axis=0)
 
     msa_act, pair_act = evoformer_stack(
@@ -131,7 +136,7 @@ class EmbeddingsAndEvoformer(hk.Module):
     num_seq = batch['msa_feat'].shape[0]
     return {
         'single': Linear(c.seq_channel, name='single_activations')(msa_act[0]),
-        'pair': pair_act,
+        'pair': pair(pair_act),
         'msa': msa_act[:num_seq],
         'msa_first_row': msa_act[0],
     }

@@ -7,6 +7,7 @@ from alphafold_jax.model.layers.attention import Attention
 from alphafold_jax.model.layers.attention import GlobalAttention
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import param_dtype
 
@@ -41,13 +42,18 @@ class MSARowAttentionWithPairBias(hk.Module):
 
   def __call__(self, msa_act, msa_mask, pair_act, is_training=False):
     assert msa_act.ndim == 3 and msa_mask.ndim == 2 and pair_act.ndim == 3
-    bias = mask_bias(msa_mask)
-    msa_act = LayerNorm(name='query_norm')(msa_act)
-    nonbatched_bias = pair_bias(pair_act, self.config.num_head)
-    attn = Attention(self.config, self.global_config, msa_act.shape[-1])
+    gc = self.global_config
+    # Residue sharding: a row needs all its residues, so the rows
+    # (sequences) are split instead, and every device takes the whole bias.
+    bias = sharding.shard(mask_bias(msa_mask), 0, gc)
+    msa_act = sharding.shard(LayerNorm(name='query_norm')(msa_act), 0, gc)
+    nonbatched_bias = sharding.replicate(
+        pair_bias(pair_act, self.config.num_head), gc, computed_along=1)
+    attn = Attention(self.config, gc, msa_act.shape[-1])
     return chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
-                         inference_chunk(self.global_config, is_training),
-                         [msa_act, bias], [nonbatched_bias], in_place=True)
+                         inference_chunk(gc, is_training),
+                         [msa_act, bias], [nonbatched_bias], in_place=True,
+                         shard_config=gc)
 
 
 class MSAColumnAttention(hk.Module):
@@ -63,14 +69,15 @@ class MSAColumnAttention(hk.Module):
 
   def __call__(self, msa_act, msa_mask, is_training=False):
     assert msa_act.ndim == 3 and msa_mask.ndim == 2
-    msa_act = jnp.swapaxes(msa_act, -2, -3)
+    gc = self.global_config
+    msa_act = sharding.shard(jnp.swapaxes(msa_act, -2, -3), 0, gc)
     msa_mask = jnp.swapaxes(msa_mask, -1, -2)
-    bias = mask_bias(msa_mask)
+    bias = sharding.shard(mask_bias(msa_mask), 0, gc)
     msa_act = LayerNorm(name='query_norm')(msa_act)
-    attn = Attention(self.config, self.global_config, msa_act.shape[-1])
+    attn = Attention(self.config, gc, msa_act.shape[-1])
     out = chunked_apply(lambda x, b: attn(x, x, b),
-                        inference_chunk(self.global_config, is_training),
-                        [msa_act, bias], in_place=True)
+                        inference_chunk(gc, is_training),
+                        [msa_act, bias], in_place=True, shard_config=gc)
     return jnp.swapaxes(out, -2, -3)
 
 
@@ -88,11 +95,12 @@ class MSAColumnGlobalAttention(hk.Module):
 
   def __call__(self, msa_act, msa_mask, is_training=False):
     assert msa_act.ndim == 3 and msa_mask.ndim == 2
-    msa_act = jnp.swapaxes(msa_act, -2, -3)
-    msa_mask = jnp.swapaxes(msa_mask, -1, -2)[..., None]
+    gc = self.global_config
+    msa_act = sharding.shard(jnp.swapaxes(msa_act, -2, -3), 0, gc)
+    msa_mask = sharding.shard(jnp.swapaxes(msa_mask, -1, -2)[..., None], 0, gc)
     msa_act = LayerNorm(name='query_norm')(msa_act)
-    attn = GlobalAttention(self.config, self.global_config, msa_act.shape[-1])
+    attn = GlobalAttention(self.config, gc, msa_act.shape[-1])
     out = chunked_apply(lambda x, m: attn(x, x, m),
-                        inference_chunk(self.global_config, is_training),
-                        [msa_act, msa_mask], in_place=True)
+                        inference_chunk(gc, is_training),
+                        [msa_act, msa_mask], in_place=True, shard_config=gc)
     return jnp.swapaxes(out, -2, -3)

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
 from alphafold_jax.model.layers.linear import param_dtype
@@ -41,8 +42,13 @@ class OuterProductMean(hk.Module):
       outer = jnp.einsum('isc,sje->ijce', left_rows, right)
       return jnp.einsum('ijce,cef->ijf', outer, output_w) + output_b
 
-    out = chunked_apply(project, inference_chunk(self.global_config, is_training),
-                        [jnp.swapaxes(left, 0, 1)])
+    gc = self.global_config
+    # Residue sharding: rows i split like the MSA's residues, the right
+    # side gathered whole.
+    right = sharding.replicate(right, gc)
+    out = chunked_apply(project, inference_chunk(gc, is_training),
+                        [sharding.shard(jnp.swapaxes(left, 0, 1), 0, gc)],
+                        shard_config=gc)
     # Mean over the sequences present at both positions.
-    norm = jnp.einsum('sia,sja->ija', mask, mask)
+    norm = sharding.shard(jnp.einsum('sia,sja->ija', mask, mask), 0, gc)
     return out / (1e-3 + norm)

@@ -15,6 +15,7 @@ from alphafold_jax.model.layers.dropout import add_update
 from alphafold_jax.model.layers.layer_stack import layer_stack
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
+from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.trunk.dgram import dgram_from_positions
 from alphafold_jax.model.trunk.transition import Transition
 from alphafold_jax.model.trunk.triangle import TriangleAttention
@@ -49,7 +50,8 @@ class TemplatePairStack(hk.Module):
           TriangleMultiplication(c.triangle_multiplication_incoming, gc,
                                  name='triangle_multiplication_incoming'),
           Transition(c.pair_transition, gc, name='pair_transition')):
-        act = add_update(module, act, pair_mask, gc, is_training)
+        act = sharding.shard(add_update(module, act, pair_mask, gc, is_training),
+                             0, gc)
       return act
 
     if gc.use_remat:
@@ -107,7 +109,8 @@ class SingleTemplateEmbedding(hk.Module):
          jnp.tile(aatype[None, :, :], [num_res, 1, 1]),
          jnp.tile(aatype[:, None, :], [1, num_res, 1]),
          *unit_vector, backbone_mask_2d[..., None]], axis=-1)
-    act = act * backbone_mask_2d[..., None]
+    act = sharding.shard(act * backbone_mask_2d[..., None], 0,
+                         self.global_config)
     act = Linear(num_channels, 'relu', name='embedding2d')(act)
     act = TemplatePairStack(c.template_pair_stack, self.global_config)(
         act, mask_2d, is_training)
@@ -146,13 +149,18 @@ class TemplateEmbedding(hk.Module):
 
     _, template_pair = hk.scan(embed_one, None, template_batch)
 
-    flat_query = query_embedding.reshape(num_res * num_res, 1, c_z)
-    flat_templates = jnp.transpose(template_pair, [1, 2, 0, 3]).reshape(
-        num_res * num_res, num_templates, num_channels)
+    gc = self.global_config
+    # Residue sharding: the rows of the flattened pairs split as the pair's.
+    flat_query = sharding.shard(
+        query_embedding.reshape(num_res * num_res, 1, c_z), 0, gc)
+    flat_templates = sharding.shard(
+        jnp.transpose(template_pair, [1, 2, 0, 3]).reshape(
+            num_res * num_res, num_templates, num_channels), 0, gc)
     bias = 1e9 * (template_mask[None, None, None, :] - 1.)
-    attention = Attention(c.attention, self.global_config, c_z)
+    attention = Attention(c.attention, gc, c_z)
     embedding = chunked_apply(attention, inference_chunk(c, is_training),
-                              [flat_query, flat_templates], [bias], in_place=True)
-    embedding = embedding.reshape(num_res, num_res, c_z)
+                              [flat_query, flat_templates], [bias], in_place=True,
+                              shard_config=gc)
+    embedding = sharding.shard(embedding.reshape(num_res, num_res, c_z), 0, gc)
     # No update (and no gradient) when there is no template.
     return embedding * (jnp.sum(template_mask) > 0.).astype(dtype)

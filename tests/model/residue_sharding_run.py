@@ -1,0 +1,84 @@
+"""Run by test_residue_sharding.py in a subprocess with 4 host devices: the
+golden small model in float64 on one device and with residue sharding over
+the 4, at a length the devices divide (96) and one they do not (98).
+Prints, as JSON: per length the largest relative output difference and
+XLA's planned temporary bytes of both programs; and the padded length and
+config switch of a ModelRunner given the mesh."""
+import json
+import sys
+
+import haiku as hk
+import jax
+import numpy as np
+
+from alphafold_jax.data import transforms
+from alphafold_jax.inference import runner as runner_lib
+from alphafold_jax.model import AlphaFold
+from alphafold_jax.model.layers import sharding
+from tests.model import golden_model
+from tests.model import golden_modules
+
+NUM_DEVICES = 4
+LENGTHS = (96, 98)
+
+
+def _batch(num_res, cfg):
+  batch = golden_model.load_batch()
+  schema = {k: tuple(v) for k, v in cfg.data.eval.feat.items()}
+  slices = [{k: v[i] for k, v in batch.items()}
+            for i in range(batch['aatype'].shape[0])]
+  padded = [transforms.make_fixed_size(s, schema, {transforms.NUM_RES: num_res})
+            for s in slices]
+  return {k: np.stack([p[k] for p in padded]) for k in padded[0]}
+
+
+def _run(batch, shard_residues):
+  """(flat float64 outputs, planned temporary bytes)."""
+  cfg = golden_modules.small_config()
+  cfg.model.global_config.shard_residues = shard_residues
+
+  def fn(b):
+    return AlphaFold(cfg.model)(b, is_training=False,
+                                return_representations=True)
+
+  params = golden_model.load_params()
+  apply = jax.jit(hk.transform(fn).apply)
+  if shard_residues:
+    with jax.set_mesh(sharding.residue_mesh()):
+      compiled = apply.lower(params, None, batch).compile()
+      out = compiled(params, None, batch)
+  else:
+    compiled = apply.lower(params, None, batch).compile()
+    out = compiled(params, None, batch)
+  flat = {k: np.asarray(v) for k, v in golden_model.flatten(out).items()}
+  return flat, int(compiled.memory_analysis().temp_size_in_bytes)
+
+
+def main():
+  if jax.device_count() != NUM_DEVICES:
+    sys.exit(f'expected {NUM_DEVICES} devices, got {jax.device_count()}')
+  jax.config.update('jax_enable_x64', True)
+  cfg = golden_modules.small_config()
+  report = {'devices': jax.device_count(), 'lengths': {}}
+  for num_res in LENGTHS:
+    batch = _batch(num_res, cfg)
+    one, one_temp = _run(batch, shard_residues=False)
+    split, split_temp = _run(batch, shard_residues=True)
+    assert one.keys() == split.keys()
+    report['lengths'][num_res] = {
+        'max_relative_difference': max(
+            golden_modules.relative_error(split[k], one[k]) for k in one),
+        'outputs': len(one),
+        'temp_bytes_one_device': one_temp,
+        'temp_bytes_sharded': split_temp}
+  runner = runner_lib.ModelRunner(cfg, golden_model.load_params(),
+                                  use_buckets=False,
+                                  mesh=sharding.residue_mesh())
+  report['runner'] = {
+      'padded_size_98': runner.padded_size(98),
+      'shard_residues': runner.config.model.global_config.shard_residues}
+  print(json.dumps(report))
+
+
+if __name__ == '__main__':
+  main()
