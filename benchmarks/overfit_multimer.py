@@ -69,8 +69,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                       help='Wall-clock budget, compilation included.')
   parser.add_argument('--max_steps', type=int, default=0,
                       help='Stop after this many steps (0: no limit).')
-  parser.add_argument('--target_dockq', type=float, default=0.8,
-                      help='Stop once the training DockQ reaches it.')
+  # The prediction after training (inference mode, scored by the DockQ
+  # package) trails the training crops' mean: 0.786 after a run stopped at
+  # a mean of 0.806 (two 50-residue TCR windows of 1BD2). Stopping at 0.85
+  # leaves the margin for the issue's 0.8.
+  parser.add_argument('--target_dockq', type=float, default=0.85,
+                      help='Stop once the mean training DockQ of the last '
+                           '10 steps reaches it.')
   parser.add_argument('--log_every_steps', type=int, default=25,
                       help='Steps between progress lines (stderr).')
   parser.add_argument('--learning_rate', type=float, default=None,

@@ -137,3 +137,63 @@ def compare_structures(predicted: protein_lib.Protein,
   return {'lddt_ca': lddt_ca(pred, true, mask),
           'tm_score': tm_score(pred, true, mask),
           'num_residues': int(np.sum(mask))}
+
+
+def compare_complexes(predicted: protein_lib.Protein,
+                      experimental: protein_lib.Protein) -> dict:
+  """lDDT-Cα, interface lDDT-Cα and DockQ of a predicted complex against
+  the experimental one (training/complex_metrics.py, training/dockq.py:
+  DockQ v2's mean over the chain pairs in contact).
+
+  Residues are matched in order and chains by their order: the two
+  structures must have the same sequence cut into the same chains.
+
+  Returns:
+    {'lddt_ca', 'interface_lddt', 'dockq': in [0, 1], 'num_chains',
+     'num_interfaces', 'num_residues'}.
+
+  Raises:
+    ValueError: the sequences or the chain lengths differ, or there is one
+      chain.
+  """
+  # Imported here: the training metrics pull in JAX, which the monomer's
+  # scoring does not need.
+  from alphafold_jax.training import complex_metrics  # pylint: disable=g-import-not-at-top
+  from alphafold_jax.training import dockq as dockq_lib  # pylint: disable=g-import-not-at-top
+
+  def chain_lengths(prot):
+    starts = np.flatnonzero(np.diff(prot.chain_index)) + 1
+    return np.diff(np.concatenate([[0], starts, [len(prot.chain_index)]]))
+
+  if (predicted.aatype.shape != experimental.aatype.shape or
+      np.any(predicted.aatype != experimental.aatype)):
+    raise ValueError(
+        f'The prediction ({len(predicted.aatype)} residues) and the '
+        f'experimental complex ({len(experimental.aatype)}) differ in '
+        'sequence.')
+  lengths = chain_lengths(experimental)
+  if not np.array_equal(chain_lengths(predicted), lengths):
+    raise ValueError(f'The chains differ in length: predicted '
+                     f'{chain_lengths(predicted).tolist()}, experimental '
+                     f'{lengths.tolist()}.')
+  if len(lengths) < 2:
+    raise ValueError('compare_complexes needs two or more chains; use '
+                     'compare_structures for one.')
+  asym_id = np.repeat(np.arange(1, len(lengths) + 1), lengths)
+  # JAX's default precision (float32) for the JAX metrics.
+  as32 = lambda x: np.asarray(x, np.float32)
+  true_mask = as32(experimental.atom_mask * predicted.atom_mask[:, _CA, None])
+  ca_mask = true_mask[:, _CA]
+  pred = as32(predicted.atom_positions)
+  true = as32(experimental.atom_positions)
+  scores = dockq_lib.complex_dockq(pred, as32(predicted.atom_mask), true,
+                                   true_mask, asym_id, len(lengths))
+  return {
+      'lddt_ca': lddt_ca(pred[:, _CA], true[:, _CA], ca_mask),
+      'interface_lddt': float(complex_metrics.interface_lddt_ca(
+          pred[:, _CA], true[:, _CA], ca_mask, asym_id)),
+      'dockq': float(scores['dockq']),
+      'num_chains': len(lengths),
+      'num_interfaces': int(scores['num_interfaces']),
+      'num_residues': int(np.sum(ca_mask)),
+  }

@@ -69,3 +69,52 @@ def test_compare_structures_needs_the_same_sequence():
       ' A  98 ', ' B  98 '), chain_id='A')
   with pytest.raises(ValueError, match='differ in sequence'):
     metrics.compare_structures(shorter, prot)
+
+
+def _demo_complex():
+  path = DEMO_PDB.parent / '3pwp_DE.pdb'
+  with open(path) as f:
+    return protein.from_pdb_string(f.read())
+
+
+def _replace(prot, **fields):
+  values = {k: np.asarray(getattr(prot, k)) for k in (
+      'atom_positions', 'aatype', 'atom_mask', 'residue_index',
+      'chain_index', 'b_factors')}
+  values.update(fields)
+  return protein.Protein(**values)
+
+
+def test_compare_complexes_scores_the_interface():
+  truth = _demo_complex()
+  same = metrics.compare_complexes(truth, truth)
+  assert same['dockq'] == pytest.approx(1., abs=1e-5)
+  assert same['interface_lddt'] == pytest.approx(1.)
+  assert same['lddt_ca'] == pytest.approx(1.)
+  assert (same['num_chains'], same['num_interfaces'],
+          same['num_residues']) == (2, 1, 100)
+  # The second chain moved 4 Å away: each chain is still exact, the
+  # interface is not.
+  second = (truth.chain_index == truth.chain_index[-1])[:, None, None]
+  moved = _replace(truth, atom_positions=truth.atom_positions +
+                   second * np.array([4., 0., 0.]))
+  scores = metrics.compare_complexes(moved, truth)
+  assert scores['dockq'] < 0.8
+  assert scores['interface_lddt'] < 0.9
+  assert scores['lddt_ca'] < 1.
+  # The prediction's own chains, renamed, score alike (chains by order).
+  renamed = _replace(truth, chain_index=truth.chain_index + 5)
+  assert metrics.compare_complexes(renamed, truth)['dockq'] == pytest.approx(
+      same['dockq'])
+
+
+def test_compare_complexes_needs_the_same_chains():
+  truth = _demo_complex()
+  split = _replace(truth, chain_index=np.where(
+      np.arange(len(truth.aatype)) < 40, 0, 1))
+  with pytest.raises(ValueError, match=r'chains differ in length: predicted '
+                     r'\[40, 60\], experimental \[50, 50\]'):
+    metrics.compare_complexes(split, truth)
+  one = _replace(truth, chain_index=np.zeros_like(truth.chain_index))
+  with pytest.raises(ValueError, match='two or more chains'):
+    metrics.compare_complexes(one, one)
