@@ -182,19 +182,21 @@ def _output_dtypes(record):
 def test_bfloat16_step_keeps_float32_state_and_a_bfloat16_trunk(examples):
   """global_config.bfloat16 in training: every trunk module (embeddings,
   extra-MSA stack, Evoformer) outputs bfloat16, the structure module and
-  the heads float32; the step's loss is float32 and finite, and the
-  parameters, Adam moments and EMA stay float32."""
+  the heads float32; the losses are float32, and the parameters, Adam's
+  moments and the EMA the step returns float32. The step is traced, not
+  compiled (test_trainer.py runs it: its loss falls, no step skipped)."""
   config = tiny_config(batch_size=BATCH_SIZE)
   config.model.global_config.bfloat16 = True
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
   data = data_lib.TrainingData(examples, config, BATCH_SIZE, seed=0)
-  state = trainer.initial_state(config, data.example(0), optimizer,
-                                jax.random.PRNGKey(0))
-  step = trainer.jit_train_step(config, optimizer, sharding.make_mesh())
+  example = data.example(0)
+  state = jax.eval_shape(
+      lambda key: trainer.initial_state(config, example, optimizer, key),
+      jax.random.PRNGKey(0))
   record = {}
-  # The step is traced (and the modules called) at its first call.
   with hk.intercept_methods(_output_dtypes(record)):
-    new_state, metrics = _run(step, jax.device_get(state), next(data))
+    new_state, metrics = jax.eval_shape(
+        train_step_lib.make_train_step(config, optimizer), state, next(data))
 
   iteration = 'alphafold/alphafold_iteration/'
   parts = {}
@@ -213,13 +215,10 @@ def test_bfloat16_step_keeps_float32_state_and_a_bfloat16_trunk(examples):
   assert any('extra_msa_stack' in name for name in record)
   assert any('evoformer_iteration' in name for name in record)
 
-  assert metrics['skipped'] == 0
-  for key in ('loss', 'distogram_loss', 'structure_module_loss', 'fape'):
-    assert metrics[key].dtype == np.float32 and np.isfinite(metrics[key]), key
+  for key in ('loss', 'distogram_loss', 'masked_msa_loss',
+              'structure_module_loss', 'fape', 'grad_norm'):
+    assert metrics[key].dtype == np.float32, key
   for field in ('params', 'opt_state', 'ema_params'):
     floats = {x.dtype for x in jax.tree_util.tree_leaves(
         getattr(new_state, field)) if np.issubdtype(x.dtype, np.floating)}
     assert floats == {np.dtype(np.float32)}, field
-  assert any(not np.array_equal(a, b) for a, b in zip(
-      jax.tree_util.tree_leaves(state.params),
-      jax.tree_util.tree_leaves(new_state.params)))
