@@ -5,13 +5,14 @@ step, one JSON line per crop size.
 
   python benchmarks/train_step.py --crop_sizes=64,128 [--steps 3]
   python benchmarks/train_step.py --plan_only --crop_sizes=256,384 \
-      [--config=configs/finetuning.py]
+      [--config=configs/finetuning.py] [--bf16]
 
 `--plan_only` runs nothing: it compiles the step on abstract state (no
 parameters are initialised) and prints XLA's memory plan of it
 (`compiled.memory_analysis()`: `temp_bytes`, the activations and the
 backward pass's buffers; `argument_bytes`, the train state and the batch;
-`output_bytes`), with the config's remat setting.
+`output_bytes`), with the config's remat setting. `--bf16` turns on
+bfloat16 training (`global_config.bfloat16`) whatever the config says.
 
 Each crop size runs in its own process so that its peak resident memory
 (ru_maxrss) is its own. The example is a real chain, single sequence (the
@@ -48,6 +49,9 @@ _STRUCTURE = flags.DEFINE_string(
     'The structure trained on (cropped or padded to the crop size).')
 _PLAN_ONLY = flags.DEFINE_bool(
     'plan_only', False, 'Print the compiled step\'s memory plan; run nothing.')
+_BF16 = flags.DEFINE_bool(
+    'bf16', False, 'bfloat16 training (global_config.bfloat16): bfloat16 '
+    'trunk activations, float32 parameters, structure module and losses.')
 _KIB = 1024
 
 
@@ -56,6 +60,8 @@ def _setup(crop_size: int):
   config = config_lib.load_config_file(_CONFIG.value)
   config.data.train.crop_size = crop_size
   config.train.batch_size = 1
+  if _BF16.value:
+    config.model.global_config.bfloat16 = True
   optimizer = optimizer_lib.make_optimizer(config.optimizer)
   examples = data_lib.load_structures([_STRUCTURE.value])
   data = data_lib.TrainingData(examples, config, 1, seed=0)
@@ -127,6 +133,7 @@ def measure(crop_size: int) -> dict:
     times.append(time.perf_counter() - start)
   return {
       'config': pathlib.Path(_CONFIG.value).stem, 'crop_size': crop_size,
+      'bf16': bool(config.model.global_config.bfloat16),
       'device': jax.devices()[0].device_kind,
       'num_params': int(sum(x.size for x in
                             jax.tree_util.tree_leaves(state.params))),
@@ -151,7 +158,7 @@ def main(argv):
         [sys.executable, __file__, f'--crop_sizes={crop}',
          f'--steps={_STEPS.value}', f'--config={_CONFIG.value}',
          f'--structure={_STRUCTURE.value}',
-         f'--plan_only={_PLAN_ONLY.value}'],
+         f'--plan_only={_PLAN_ONLY.value}', f'--bf16={_BF16.value}'],
         capture_output=True, text=True, check=False)
     lines = result.stdout.strip().splitlines()
     if result.returncode or not lines:

@@ -6,7 +6,11 @@
 
 on the sets of train/build_pdb_dataset.py and
 train/build_distillation_dataset.py, 75% of the examples self-distillation
-(Suppl. 1.2.4).
+(Suppl. 1.2.4). Add --config.model.global_config.bfloat16=True for
+bfloat16 training (bfloat16 trunk, float32 parameters, optimiser state,
+structure module and losses; alphafold_jax/training/config.py): at crop 256
+it plans 11.6 GB of temporaries against float32's 15.9 GB
+(benchmarks/train_step.py --plan_only [--bf16], README).
 """
 from alphafold_jax.training.config import training_config
 

@@ -15,18 +15,8 @@ import jax
 import ml_collections
 
 from alphafold_jax.data import parsers
+from alphafold_jax.model import memory_budget
 
-# Bytes per float32 activation.
-_FLOAT_BYTES = 4
-# Pair-sized [N, N, c_z] arrays alive at once at the peak of an Evoformer
-# block (the pair, its normalised copy, the triangle update's projections
-# and gates, the residual update) — an upper estimate.
-_PAIR_COPIES = 12
-# MSA-sized [N_seq, N, c_m] arrays alive at once.
-_MSA_COPIES = 8
-# Distogram and PAE logits: [N, N, 64] each, with their softmax.
-_PAIR_LOGIT_COPIES = 4
-_PAIR_LOGIT_BINS = 64
 # Fraction of the device's memory that a run may plan to use (the rest
 # holds the parameters, XLA's workspace and fragmentation).
 _USABLE_MEMORY_FRACTION = 0.8
@@ -160,33 +150,6 @@ def _has_prefixed_files(prefix: str) -> bool:
       name.startswith(base + '_') for name in os.listdir(directory))
 
 
-def estimate_memory_bytes(config: ml_collections.ConfigDict,
-                          num_res: int) -> int:
-  """An upper estimate of the peak activation memory of one prediction.
-
-  Counts the arrays alive at once in an Evoformer block (pair and MSA
-  stacks), the attention logits of one chunk (or of the whole tensor when
-  the model is not chunked), and the pair-shaped head outputs.
-  """
-  evo = config.model.embeddings_and_evoformer
-  if 'data' in config:
-    data = config.data
-    num_clusters = data.eval.max_msa_clusters
-    num_extra = data.eval.get('max_extra_msa', data.common.max_extra_msa)
-  else:
-    # A multimer config: the model samples its own MSA.
-    num_clusters, num_extra = evo.num_msa, evo.num_extra_msa
-  pair = num_res * num_res * (evo.pair_channel * _PAIR_COPIES +
-                              _PAIR_LOGIT_BINS * _PAIR_LOGIT_COPIES)
-  msa = num_res * (num_clusters * evo.msa_channel +
-                   num_extra * evo.extra_msa_channel) * _MSA_COPIES
-  heads = evo.evoformer.triangle_attention_starting_node.num_head
-  rows = config.model.global_config.get('subbatch_size') or num_res
-  # Triangle attention: for each of `rows` rows, [heads, N, N] logits.
-  attention = min(rows, num_res) * heads * num_res * num_res
-  return int((pair + msa + attention) * _FLOAT_BYTES)
-
-
 def available_memory_bytes() -> int:
   """Memory of the first JAX device (GPU/TPU), or the host's free memory."""
   device = jax.devices()[0]
@@ -205,9 +168,16 @@ def available_memory_bytes() -> int:
 
 def check_memory(config: ml_collections.ConfigDict, num_res: int,
                  name: str, available: Optional[int] = None) -> None:
-  """Raises InputError when a sequence would not fit in memory."""
+  """Raises InputError when a sequence would not fit in memory.
+
+  The need is `memory_budget.estimate_peak_bytes` at the config's chunk
+  size (`global_config.subbatch_size`), the estimate that also chooses the
+  chunk for a memory budget, so a run is never refused by one estimate
+  and planned by another.
+  """
   available = available_memory_bytes() if available is None else available
-  needed = estimate_memory_bytes(config, num_res)
+  needed = memory_budget.estimate_peak_bytes(
+      config, num_res, config.model.global_config.get('subbatch_size'))
   if needed > _USABLE_MEMORY_FRACTION * available:
     raise InputError(
         f'{name}: {num_res} residues need about {needed / 2**30:.1f} GiB of '

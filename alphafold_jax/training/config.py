@@ -82,7 +82,12 @@ def training_config(*, model_preset: str = 'model_1',
         config.data.eval, crop_size=crop_size, max_msa_clusters=max_msa_clusters,
         max_extra_msa=max_extra_msa, max_templates=max_templates)
   with config.model.global_config.unlocked():
-    # Optional bfloat16 trunk (geometry stays float32).
+    # bfloat16 training (--config.model.global_config.bfloat16=True): the
+    # trunk (embeddings, template and extra-MSA stacks, Evoformer) computes
+    # in bfloat16 from float32 weights cast in the forward pass; the
+    # parameters, their gradients, Adam's moments and the EMA stay float32,
+    # as do the structure module, the heads, the losses and all geometry.
+    # bfloat16 has float32's exponent range, so no loss scaling is needed.
     config.model.global_config.bfloat16 = False
   # Suppl. 1.11.8: the blocks' activations are recomputed in the backward
   # pass (gradient checkpointing); without it one example at crop 64 asked

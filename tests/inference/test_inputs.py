@@ -1,4 +1,5 @@
 """Each bad input fails with a clear error before any heavy work."""
+import math
 import os
 
 import numpy as np
@@ -9,6 +10,7 @@ from alphafold_jax.inference import databases
 from alphafold_jax.inference import inputs
 from alphafold_jax.inference import models
 from alphafold_jax.inference import run
+from alphafold_jax.model import memory_budget as model_memory
 from alphafold_jax.training import checkpoint as checkpoint_lib
 from tests.inference.conftest import DEMO_A3M
 from tests.inference.conftest import DEMO_FASTA
@@ -183,10 +185,23 @@ def test_memory_budget_sets_the_chunk_size(tmp_path):
   assert {c.model.global_config.subbatch_size for c in roomy.values()} == {None}
 
 
-def test_memory_estimate_grows_with_length(tiny_config):
-  small = inputs.estimate_memory_bytes(tiny_config, 100)
-  large = inputs.estimate_memory_bytes(tiny_config, 1000)
-  assert large > 50 * small
+def test_memory_check_uses_the_chunk_size_estimate(tiny_config):
+  """check_memory refuses a sequence whose `estimate_peak_bytes` (at the
+  config's chunk size, the estimate that chooses chunks for a budget) is
+  over the usable part of the memory, naming the input, and passes one
+  just within it."""
+  chunk = tiny_config.model.global_config.subbatch_size
+  needed = model_memory.estimate_peak_bytes(tiny_config, 300, chunk)
+  usable = inputs._USABLE_MEMORY_FRACTION  # pylint: disable=protected-access
+  # Bytes whose usable part just holds `needed`.
+  enough = math.ceil(needed / usable) + 1
+  inputs.check_memory(tiny_config, 300, 'short.fasta', enough)
+  inputs.check_memory(tiny_config, 30, 'short.fasta', enough)
+  with pytest.raises(inputs.InputError,
+                     match=r'long\.fasta: 300 residues need about'):
+    inputs.check_memory(tiny_config, 300, 'long.fasta', 0.99 * enough)
+  assert model_memory.estimate_peak_bytes(tiny_config, 3000, chunk) > (
+      50 * needed)
 
 
 def test_checks_come_before_any_output(tmp_path):

@@ -155,3 +155,70 @@ def test_violation_loss_counts_from_its_step(monkeypatch, from_step):
     scales.append(float(metrics['loss']) / 2.)  # w moves by ~lr: 2 ± 0.02
   expected = [1.] * 5 if not from_step else [0., 0., 0., 1., 1.]
   np.testing.assert_allclose(scales, expected, atol=0.02)
+
+
+def _output_dtypes(record):
+  """A method interceptor that adds, per module, the dtypes of the floating
+  outputs of its outermost call (a bfloat16 layer norm's inner float32
+  call is not its output) to record[module name]."""
+  calling = []
+
+  def intercept(next_f, args, kwargs, context):
+    if context.method_name != '__call__' or any(
+        m is context.module for m in calling):
+      return next_f(*args, **kwargs)
+    calling.append(context.module)
+    try:
+      out = next_f(*args, **kwargs)
+    finally:
+      calling.pop()
+    record.setdefault(context.module.module_name, set()).update(
+        str(x.dtype) for x in jax.tree_util.tree_leaves(out)
+        if jnp.issubdtype(x.dtype, jnp.floating))
+    return out
+  return intercept
+
+
+def test_bfloat16_step_keeps_float32_state_and_a_bfloat16_trunk(examples):
+  """global_config.bfloat16 in training: every trunk module (embeddings,
+  extra-MSA stack, Evoformer) outputs bfloat16, the structure module and
+  the heads float32; the losses are float32, and the parameters, Adam's
+  moments and the EMA the step returns float32. The step is traced, not
+  compiled (test_trainer.py runs it: its loss falls, no step skipped)."""
+  config = tiny_config(batch_size=BATCH_SIZE)
+  config.model.global_config.bfloat16 = True
+  optimizer = optimizer_lib.make_optimizer(config.optimizer)
+  data = data_lib.TrainingData(examples, config, BATCH_SIZE, seed=0)
+  example = data.example(0)
+  state = jax.eval_shape(
+      lambda key: trainer.initial_state(config, example, optimizer, key),
+      jax.random.PRNGKey(0))
+  record = {}
+  with hk.intercept_methods(_output_dtypes(record)):
+    new_state, metrics = jax.eval_shape(
+        train_step_lib.make_train_step(config, optimizer), state, next(data))
+
+  iteration = 'alphafold/alphafold_iteration/'
+  parts = {}
+  for name, dtypes in record.items():
+    if name.startswith(iteration + 'evoformer'):
+      part = 'trunk'
+    elif name.startswith(iteration + 'structure_module'):
+      part = 'structure_module'
+    elif name.startswith(iteration) and name.split('/')[2].endswith('_head'):
+      part = 'heads'
+    else:
+      continue
+    parts.setdefault(part, set()).update(dtypes)
+  assert parts == {'trunk': {'bfloat16'}, 'structure_module': {'float32'},
+                   'heads': {'float32'}}
+  assert any('extra_msa_stack' in name for name in record)
+  assert any('evoformer_iteration' in name for name in record)
+
+  for key in ('loss', 'distogram_loss', 'masked_msa_loss',
+              'structure_module_loss', 'fape', 'grad_norm'):
+    assert metrics[key].dtype == np.float32, key
+  for field in ('params', 'opt_state', 'ema_params'):
+    floats = {x.dtype for x in jax.tree_util.tree_leaves(
+        getattr(new_state, field)) if np.issubdtype(x.dtype, np.floating)}
+    assert floats == {np.dtype(np.float32)}, field
