@@ -65,10 +65,13 @@ def get_config():
   blocks.outer_product_mean.num_outer_channel = 8
   template = evo.template
   template.num_channels = TEMPLATE_CHANNEL
-  # One template slot, as configs/tiny.py: the training pipeline pads its
-  # examples' templates to this many (every slot runs the template stack,
-  # masked or not: four empty slots were 0.8 s of a 2.4 s step, 100
-  # residues, one core).
+  # No template stack, as configs/tiny.py (model_5 has none): its examples
+  # are single-sequence. Every template slot runs the stack, masked or not:
+  # four empty slots were 0.8 s of a 2.4 s step (100 residues, one core),
+  # one slot 0.18 s of 1.34 s. The sizes above apply where it is switched
+  # on (`--config.model.embeddings_and_evoformer.template.enabled=True`);
+  # the training pipeline pads templates to max_templates slots.
+  template.enabled = False
   template.max_templates = 1
   template.template_pair_stack.num_block = 1
   for name in ('triangle_multiplication_outgoing',

@@ -66,8 +66,10 @@ _PROGRESS_BAR = flags.DEFINE_boolean(
 
 def main(argv):
   del argv
-  # Warnings (skipped steps) and resume notes reach the console.
-  std_logging.getLogger().setLevel(std_logging.INFO)
+  # Warnings (skipped steps) and resume notes reach the console, unless
+  # --verbosity says otherwise (make demo: -1, warnings only).
+  if not flags.FLAGS['verbosity'].present:
+    std_logging.getLogger().setLevel(std_logging.INFO)
   sharding.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value,
                                   _PROCESS_ID.value)
   config = _CONFIG.value
