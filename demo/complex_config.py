@@ -14,9 +14,9 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TRAINING_COMPLEX = str(ROOT / 'demo' / '3pwp_DE.pdb')
 # Steps: what fits the demo's time (README, "Demo"); the fit is partial.
-NUM_STEPS = 300
+NUM_STEPS = 450
 # A checkpoint costs about 3 s: the demo saves at the end only.
-CHECKPOINT_EVERY_STEPS = 300
+CHECKPOINT_EVERY_STEPS = 450
 # As demo/model_config.py: a short average keeps what a short run learned.
 EMA_DECAY = 0.9
 CROP_SIZE = 100
