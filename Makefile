@@ -56,7 +56,7 @@ demo: $(STAMP)
 	  || (tail -30 $(DEMO_OUT)/predict.log; exit 1)
 	@ls $(DEMO_OUT)/prediction/$(DEMO_TARGET)
 	@echo "[3/6] Accuracy against the experimental structure (demo/$(DEMO_TARGET).pdb)"
-	@$(RUN) $(PY) demo/score.py --experimental=demo/$(DEMO_TARGET).pdb \
+	@$(RUN) $(PY) demo/score.py --verbosity=-1 --experimental=demo/$(DEMO_TARGET).pdb \
 	  --predicted=$(DEMO_OUT)/prediction/$(DEMO_TARGET)/unrelaxed_model_checkpoint.pdb,$(DEMO_OUT)/prediction/$(DEMO_TARGET)/ranked_0.pdb
 	@echo "[4/6] Complex: training the tiny multimer (configs/multimer_tiny.py on demo/$(DEMO_COMPLEX).pdb) in $(DEMO_OUT)/complex_model; a finished run is reused."
 	@$(call TEE,complex_train,$(PY) train/train.py --config=demo/complex_config.py --workdir=$(DEMO_OUT)/complex_model --verbosity=-1)
@@ -74,7 +74,7 @@ demo: $(STAMP)
 	  || (tail -30 $(DEMO_OUT)/complex_predict.log; exit 1)
 	@ls $(DEMO_OUT)/prediction/$(DEMO_COMPLEX)
 	@echo "[6/6] Accuracy against the experimental complex (demo/$(DEMO_COMPLEX).pdb)"
-	@$(RUN) $(PY) demo/score.py --experimental=demo/$(DEMO_COMPLEX).pdb \
+	@$(RUN) $(PY) demo/score.py --verbosity=-1 --experimental=demo/$(DEMO_COMPLEX).pdb \
 	  --predicted=$(DEMO_OUT)/prediction/$(DEMO_COMPLEX)/ranked_0.pdb
 	@echo "Demo done in $$(( $$(date +%s) - $$(cat $(DEMO_OUT)/.started) ))s; outputs in $(DEMO_OUT)/prediction/"
 
