@@ -2,14 +2,16 @@
 demos: the multimer network and losses (intra-chain and interface FAPE,
 chain centre of mass, averaged clashes, chain permutation alignment) with
 the sizes of configs/tiny.py: 2 Evoformer blocks, 1 extra-MSA block, 2
-structure-module layers, narrow channels, one recycling iteration, crop 64.
+structure-module layers, narrow channels, one recycling iteration, crop 64,
+no template stack, and tiny.py's short-run loss choices.
 
 The optimiser, train and dataset sections are configs/tiny.py's. The model
 section is the multimer preset's (model.global_config.multimer_mode), so a
 checkpoint of it loads into run_alphafold's multimer model. Of `data` (the
 monomer's) only data.train.crop_size is read: multimer examples come from
 the complexes set (train/build_pdb_dataset.py --complexes, then
-train/train.py --data_dir) through data/multimer/training.py, cropped to it,
+train/train.py --data_dir) or from structure files (dataset.pdb_files,
+each file one complex) through data/multimer/training.py, cropped to it,
 their MSA cut to the model's num_msa + num_extra_msa rows.
 """
 import importlib.util
