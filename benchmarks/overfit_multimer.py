@@ -143,7 +143,10 @@ def main(args: argparse.Namespace) -> dict:
   start = time.perf_counter()
   cpu_start = time.process_time()
   load_start = os.getloadavg()[0]
-  if not wants_complex(['--pdb', args.pdb]):
+  # The whole complex, single-sequence, as train/train.py makes it from a
+  # structure file.
+  record = trainer.complex_file_record(args.pdb)
+  if len(record['chain_lengths']) < 2:
     raise ValueError(f'{args.pdb}: one protein chain; '
                      'benchmarks/overfit.py trains single chains.')
   config = config_lib.load_config_file(_CONFIG)
@@ -152,9 +155,7 @@ def main(args: argparse.Namespace) -> dict:
     config.optimizer.learning_rate = args.learning_rate
   config.train.batch_size = 1
   evo = config.model.embeddings_and_evoformer
-  # The whole complex (crop_size: all its residues), single-sequence, as
-  # train/train.py makes it from a structure file.
-  record = trainer.complex_file_record(args.pdb)
+  # Crop size: all its residues.
   num_res = int(np.sum(record['chain_lengths']))
   config.data.train.crop_size = num_res
   example = multimer_training.make_training_example(

@@ -8,8 +8,9 @@ in the workdir for `run_alphafold.py --model_preset=multimer
 complex (trainer.complex_file_record); the crop holds it whole, dropout is
 off: the model memorises one complex, it does not generalise.
 """
-import importlib.util
 import pathlib
+
+from alphafold_jax.training.config import load_config_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TRAINING_COMPLEX = str(ROOT / 'demo' / '3pwp_DE.pdb')
@@ -22,16 +23,8 @@ EMA_DECAY = 0.9
 CROP_SIZE = 100
 
 
-def _multimer_tiny_config():
-  spec = importlib.util.spec_from_file_location(
-      'multimer_tiny', ROOT / 'configs' / 'multimer_tiny.py')
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
-
-
 def get_config():
-  config = _multimer_tiny_config()
+  config = load_config_file(ROOT / 'configs' / 'multimer_tiny.py')
   config.dataset.pdb_files = [TRAINING_COMPLEX]
   config.dataset.chains = ['']
   config.train.num_steps = NUM_STEPS

@@ -14,6 +14,8 @@ import numpy as np
 from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.common import residue_constants
 from alphafold_jax.losses.lddt import lddt
+from alphafold_jax.training import complex_metrics
+from alphafold_jax.training import dockq as dockq_lib
 
 _CA = residue_constants.atom_order['CA']
 
@@ -156,11 +158,6 @@ def compare_complexes(predicted: protein_lib.Protein,
     ValueError: the sequences or the chain lengths differ, or there is one
       chain.
   """
-  # Imported here: the training metrics pull in JAX, which the monomer's
-  # scoring does not need.
-  from alphafold_jax.training import complex_metrics  # pylint: disable=g-import-not-at-top
-  from alphafold_jax.training import dockq as dockq_lib  # pylint: disable=g-import-not-at-top
-
   def chain_lengths(prot):
     starts = np.flatnonzero(np.diff(prot.chain_index)) + 1
     return np.diff(np.concatenate([[0], starts, [len(prot.chain_index)]]))
