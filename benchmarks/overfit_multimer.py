@@ -55,7 +55,6 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 _CONFIG = REPO / 'configs' / 'multimer_tiny.py'
 _WINDOW = 10
 _CA = residue_constants.atom_order['CA']
-_MMCIF_SUFFIXES = ('.cif', '.mmcif')
 # Loss terms shown in the progress lines besides the total.
 _LOGGED_TERMS = ('intra_chain_fape', 'interface_fape',
                  'chain_centre_mass_loss', 'lddt_ca', 'interface_lddt',
