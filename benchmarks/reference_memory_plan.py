@@ -39,6 +39,10 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--batch_spec', required=True)
   parser.add_argument('--preset', default='model_1_ptm')
+  parser.add_argument('--bf16', choices=['default', 'on', 'off'],
+                      default='default',
+                      help="the reference's global_config.bfloat16 (its "
+                      'default: on)')
   args = parser.parse_args()
   with open(args.batch_spec) as f:
     spec = json.load(f)
@@ -46,6 +50,8 @@ def main():
   batch = {k: jax.ShapeDtypeStruct((1,) + tuple(shape[1:]), jnp.dtype(dtype))
            for k, (shape, dtype) in spec.items()}
   cfg = ref_config.model_config(args.preset)
+  if args.bf16 != 'default':
+    cfg.model.global_config.bfloat16 = args.bf16 == 'on'
   num_res = batch['aatype'].shape[-1]
 
   def forward(b):
@@ -62,6 +68,7 @@ def main():
       'package': 'alphafold-colabfold 2.3.16', 'preset': args.preset,
       'num_res': num_res, 'devices': 1,
       'subbatch_size': cfg.model.global_config.subbatch_size,
+      'bf16': bool(cfg.model.global_config.bfloat16),
       'backend': jax.default_backend(),
       'temp_bytes': int(memory.temp_size_in_bytes),
       'argument_bytes': int(memory.argument_size_in_bytes),

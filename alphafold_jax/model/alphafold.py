@@ -5,6 +5,7 @@ import jax.numpy as jnp
 
 from alphafold_jax.common import residue_constants
 from alphafold_jax.model import heads as heads_lib
+from alphafold_jax.model.layers.linear import float32_if_bfloat16
 from alphafold_jax.model.structure.structure_module import StructureModule
 from alphafold_jax.model.trunk.embeddings import EmbeddingsAndEvoformer
 
@@ -18,6 +19,9 @@ HEADS = {
 }
 # These read the structure module's outputs, so they run after it.
 _AFTER_STRUCTURE = ('predicted_lddt', 'predicted_aligned_error')
+# A bfloat16 trunk's representations kept in bfloat16 (see
+# AlphaFoldIteration); the others go to float32 for the structure module.
+_KEPT_IN_BFLOAT16 = ('pair', 'msa', 'msa_first_row')
 
 
 def _head_losses(name, ret, batch, head_config):
@@ -78,7 +82,11 @@ class AlphaFoldIteration(hk.Module):
                          for k, v in representations.items()}
     representations['msa'] = msa
     if bfloat16:
-      representations = {k: v.astype(jnp.float32) for k, v in representations.items()}
+      # The pair and MSA representations stay in bfloat16 (also in the
+      # recycling carry); their users cast them (float32_if_bfloat16).
+      representations = {
+          k: v if k in _KEPT_IN_BFLOAT16 else v.astype(jnp.float32)
+          for k, v in representations.items()}
 
     ret = {'representations': representations}
     total_loss = 0.
@@ -151,8 +159,13 @@ class AlphaFold(hk.Module):
     if emb.recycle_pos:
       prev['prev_pos'] = jnp.zeros((num_res, residue_constants.atom_type_num, 3), dtype)
     if emb.recycle_features:
-      prev['prev_msa_first_row'] = jnp.zeros((num_res, emb.msa_channel), dtype)
-      prev['prev_pair'] = jnp.zeros((num_res, num_res, emb.pair_channel), dtype)
+      # As the representations they stand for: bfloat16 for a bfloat16 trunk.
+      trunk_dtype = (jnp.bfloat16 if self.global_config.get('bfloat16', False)
+                     and dtype == jnp.float32 else dtype)
+      prev['prev_msa_first_row'] = jnp.zeros((num_res, emb.msa_channel),
+                                             trunk_dtype)
+      prev['prev_pair'] = jnp.zeros((num_res, num_res, emb.pair_channel),
+                                    trunk_dtype)
 
     num_iter = 0
     if c.num_recycle:
@@ -191,7 +204,11 @@ class AlphaFold(hk.Module):
       ret = do_call(prev, num_iter, compute_loss)
       outputs = dict(ret[0] if compute_loss else ret)
     outputs['num_recycles'] = jnp.asarray(num_iter, jnp.int32)
-    if not return_representations:
+    if return_representations:
+      outputs['representations'] = {
+          k: float32_if_bfloat16(v)
+          for k, v in outputs['representations'].items()}
+    else:
       outputs = {k: v for k, v in outputs.items() if k != 'representations'}
     return (outputs, ret[1]) if compute_loss else outputs
 

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from alphafold_jax.common import residue_constants
+from alphafold_jax.model.layers.linear import float32_if_bfloat16
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
 
@@ -22,7 +23,7 @@ class DistogramHead(hk.Module):
 
   def __call__(self, representations, batch, is_training):
     half = Linear(self.config.num_bins, 'zeros', name='half_logits')(
-        representations['pair'])
+        float32_if_bfloat16(representations['pair']))
     logits = half + jnp.swapaxes(half, -2, -3)
     edges = jnp.linspace(self.config.first_break, self.config.last_break,
                          self.config.num_bins - 1, dtype=logits.dtype)
@@ -44,7 +45,7 @@ class MaskedMsaHead(hk.Module):
     num_output = (len(residue_constants.restypes_with_x_and_gap)
                   if self.global_config.multimer_mode else self.config.num_output)
     return {'logits': Linear(num_output, 'zeros', name='logits')(
-        representations['msa'])}
+        float32_if_bfloat16(representations['msa']))}
 
 
 class PredictedLDDTHead(hk.Module):
@@ -85,7 +86,7 @@ class PredictedAlignedErrorHead(hk.Module):
 
   def __call__(self, representations, batch, is_training):
     logits = Linear(self.config.num_bins, 'zeros', name='logits')(
-        representations['pair'])
+        float32_if_bfloat16(representations['pair']))
     breaks = jnp.linspace(0., self.config.max_error_bin, self.config.num_bins - 1,
                           dtype=logits.dtype)
     return {'logits': logits, 'breaks': breaks}

@@ -1,9 +1,11 @@
 """Run by test_residue_sharding.py in a subprocess with 4 host devices: the
 golden small model in float64 on one device and with residue sharding over
 the 4, at a length the devices divide (96) and one they do not (98).
-Prints, as JSON: per length the largest relative output difference and
-XLA's planned temporary bytes of both programs; and the padded length and
-config switch of a ModelRunner given the mesh."""
+Prints, as JSON: per length the largest relative output difference, and
+XLA's planned temporary bytes of the trunk (embeddings, templates, extra-MSA
+stack and Evoformer: the modules whose representations are split) for one
+recycling iteration, both ways; and the padded length and config switch of
+a ModelRunner given the mesh."""
 import json
 import sys
 
@@ -15,6 +17,7 @@ from alphafold_jax.data import transforms
 from alphafold_jax.inference import runner as runner_lib
 from alphafold_jax.model import AlphaFold
 from alphafold_jax.model.layers import sharding
+from alphafold_jax.model.trunk.embeddings import EmbeddingsAndEvoformer
 from tests.model import golden_model
 from tests.model import golden_modules
 
@@ -32,8 +35,35 @@ def _batch(num_res, cfg):
   return {k: np.stack([p[k] for p in padded]) for k in padded[0]}
 
 
+def _trunk_temp_bytes(batch, shard_residues):
+  """XLA's planned temporary bytes of the trunk, first recycling iteration."""
+  cfg = golden_modules.small_config()
+  cfg.model.global_config.shard_residues = shard_residues
+  evo = cfg.model.embeddings_and_evoformer
+  prefix = 'alphafold/alphafold_iteration/'
+  params = {k[len(prefix):]: v for k, v in golden_model.load_params().items()
+            if k.startswith(prefix + 'evoformer')}
+
+  def fn(b):
+    b = {k: v[0] for k, v in b.items()}
+    n = b['aatype'].shape[0]
+    b['prev_pos'] = np.zeros((n, 37, 3))
+    b['prev_msa_first_row'] = np.zeros((n, evo.msa_channel))
+    b['prev_pair'] = np.zeros((n, n, evo.pair_channel))
+    return EmbeddingsAndEvoformer(evo, cfg.model.global_config)(
+        b, is_training=False)
+
+  lower = lambda: jax.jit(hk.transform(fn).apply).lower(params, None, batch)
+  if shard_residues:
+    with jax.set_mesh(sharding.residue_mesh()):
+      compiled = lower().compile()
+  else:
+    compiled = lower().compile()
+  return int(compiled.memory_analysis().temp_size_in_bytes)
+
+
 def _run(batch, shard_residues):
-  """(flat float64 outputs, planned temporary bytes)."""
+  """Flat float64 outputs."""
   cfg = golden_modules.small_config()
   cfg.model.global_config.shard_residues = shard_residues
 
@@ -50,8 +80,7 @@ def _run(batch, shard_residues):
   else:
     compiled = apply.lower(params, None, batch).compile()
     out = compiled(params, None, batch)
-  flat = {k: np.asarray(v) for k, v in golden_model.flatten(out).items()}
-  return flat, int(compiled.memory_analysis().temp_size_in_bytes)
+  return {k: np.asarray(v) for k, v in golden_model.flatten(out).items()}
 
 
 def main():
@@ -62,15 +91,15 @@ def main():
   report = {'devices': jax.device_count(), 'lengths': {}}
   for num_res in LENGTHS:
     batch = _batch(num_res, cfg)
-    one, one_temp = _run(batch, shard_residues=False)
-    split, split_temp = _run(batch, shard_residues=True)
+    one = _run(batch, shard_residues=False)
+    split = _run(batch, shard_residues=True)
     assert one.keys() == split.keys()
     report['lengths'][num_res] = {
         'max_relative_difference': max(
             golden_modules.relative_error(split[k], one[k]) for k in one),
         'outputs': len(one),
-        'temp_bytes_one_device': one_temp,
-        'temp_bytes_sharded': split_temp}
+        'temp_bytes_one_device': _trunk_temp_bytes(batch, False),
+        'temp_bytes_sharded': _trunk_temp_bytes(batch, True)}
   runner = runner_lib.ModelRunner(cfg, golden_model.load_params(),
                                   use_buckets=False,
                                   mesh=sharding.residue_mesh())

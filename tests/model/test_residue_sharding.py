@@ -15,12 +15,15 @@ from tests.training.conftest import REPO
 
 # Float64; only the order of the sums over split axes differs.
 TOLERANCE = 1e-9
-# Planned temporary bytes per device over the one-device plan. Split evenly
-# over 4 devices the activations would take 0.25; the operands gathered
-# whole (attention biases, a chunk of a triangle multiplication's channels,
-# the outer product's right side) and the per-device copies of the inputs
-# add to it (0.24 measured at 96 residues). With 98 residues XLA splits
-# unevenly and gathers more (0.61 measured), hence the runner's padding.
+# The trunk's planned temporary bytes per device over the one-device plan.
+# Split evenly over 4 devices the activations would take 0.25; the operands
+# gathered whole (attention biases, a chunk of a triangle multiplication's
+# channels, a block of the outer product's right side) and the per-device
+# copies of the inputs add to it (0.31 measured at 96 residues). With 98
+# residues XLA splits unevenly (0.26 measured); the runner pads anyway. The
+# trunk is planned rather than the whole model: the small model's whole
+# plan peaks in the heads' [N, N, bins] logits (outputs, gathered whole when
+# the devices do not divide the residues), not in the split representations.
 EVEN_PLAN_RATIO = 0.35
 UNEVEN_PLAN_RATIO = 0.75
 

@@ -102,17 +102,38 @@ class Attention(hk.Module):
     self.global_config = global_config
     self.output_dim = output_dim
 
-  def __call__(self, q_data, m_data, bias, nonbatched_bias=None):
+  def params(self, q_data, m_data) -> dict:
+    """The weights for queries from `q_data` and keys and values from
+    `m_data` (only their last axes and dtype matter), created on first use,
+    cast to q_data's dtype: query_w, key_w, value_w [c, H, c_head],
+    output_w [H, c_v, output_dim], output_b, and with gating gating_w
+    [c_q, H, c_v] and gating_b [H, c_v]."""
     c = self.config
     num_head, key_dim, value_dim = _head_dims(c, q_data, m_data)
     param = functools.partial(_param, like=q_data)
+    p = {'query_w': param('query_w', (q_data.shape[-1], num_head, key_dim),
+                          _GLOROT),
+         'key_w': param('key_w', (m_data.shape[-1], num_head, key_dim),
+                        _GLOROT),
+         'value_w': param('value_w', (m_data.shape[-1], num_head, value_dim),
+                          _GLOROT)}
+    if c.gating:
+      p['gating_w'] = param('gating_w', (q_data.shape[-1], num_head, value_dim),
+                            hk.initializers.Constant(0.))
+      p['gating_b'] = param('gating_b', (num_head, value_dim),
+                            hk.initializers.Constant(1.))
+    p['output_w'] = param('output_w', (num_head, value_dim, self.output_dim),
+                          _final_init(self.global_config))
+    p['output_b'] = param('output_b', (self.output_dim,),
+                          hk.initializers.Constant(0.))
+    return p
 
-    q_w = param('query_w', (q_data.shape[-1], num_head, key_dim), _GLOROT)
-    k_w = param('key_w', (m_data.shape[-1], num_head, key_dim), _GLOROT)
-    v_w = param('value_w', (m_data.shape[-1], num_head, value_dim), _GLOROT)
-    q = jnp.einsum('bqa,ahc->bqhc', q_data, q_w) * key_dim**(-0.5)
-    k = jnp.einsum('bka,ahc->bkhc', m_data, k_w)
-    v = jnp.einsum('bka,ahc->bkhc', m_data, v_w)
+  def __call__(self, q_data, m_data, bias, nonbatched_bias=None):
+    p = self.params(q_data, m_data)
+    key_dim = p['query_w'].shape[-1]
+    q = jnp.einsum('bqa,ahc->bqhc', q_data, p['query_w']) * key_dim**(-0.5)
+    k = jnp.einsum('bka,ahc->bkhc', m_data, p['key_w'])
+    v = jnp.einsum('bka,ahc->bkhc', m_data, p['value_w'])
     implementation = (fused_implementation(q, k, v)
                       if self.global_config.get('fused_attention', False)
                       else None)
@@ -125,14 +146,15 @@ class Attention(hk.Module):
         logits = logits + nonbatched_bias[None]
       weights = jax.nn.softmax(logits)
       weighted_avg = jnp.einsum('bhqk,bkhc->bqhc', weights, v)
+    return self.output(p, q_data, weighted_avg)
 
-    if c.gating:
-      weighted_avg = weighted_avg * _gate(q_data, num_head, value_dim)
-
-    o_w = param('output_w', (num_head, value_dim, self.output_dim),
-                _final_init(self.global_config))
-    o_b = param('output_b', (self.output_dim,), hk.initializers.Constant(0.))
-    return jnp.einsum('bqhc,hco->bqo', weighted_avg, o_w) + o_b
+  def output(self, p, q_data, weighted_avg):
+    """The gated (with gating) and projected output [B, Q, output_dim] of
+    the attention's weighted values [B, Q, H, c_v]."""
+    if self.config.gating:
+      weighted_avg = weighted_avg * jax.nn.sigmoid(
+          jnp.einsum('bqc,chv->bqhv', q_data, p['gating_w']) + p['gating_b'])
+    return jnp.einsum('bqhc,hco->bqo', weighted_avg, p['output_w']) + p['output_b']
 
 
 class GlobalAttention(hk.Module):

@@ -43,18 +43,35 @@ def chunked_apply(fn: Callable, chunk_size: Optional[int],
   num_chunks = -(-n // chunk_size)
   if in_place:
     return _in_place(fn, chunk_size, num_chunks, batched_args, nonbatched_args)
-  pad = num_chunks * chunk_size - n
+  return _into_result(fn, chunk_size, num_chunks, batched_args,
+                      nonbatched_args)
 
-  def split(x):
-    x = jnp.pad(x, [(0, pad)] + [(0, 0)] * (x.ndim - 1))
-    return x.reshape((num_chunks, chunk_size) + x.shape[1:])
 
-  def body(carry, chunk):
-    return carry, fn(*chunk, *nonbatched_args)
+def _into_result(fn, chunk_size, num_chunks, batched_args, nonbatched_args):
+  """Each chunk written into the result, a scan carry made by `scratch`.
 
-  _, out = hk.scan(body, None, [split(x) for x in batched_args])
-  return jax.tree_util.tree_map(
-      lambda y: y.reshape((num_chunks * chunk_size,) + y.shape[2:])[:n], out)
+  Not the scan's stacked outputs: XLA starts those from a constant, which
+  it moves out of the enclosing loops and keeps alive for their whole
+  length. Chunks that do not tile the axis need no padded copy of the
+  inputs: the last chunk ends at row n, overlapping its predecessor (whose
+  rows it recomputes alike).
+  """
+  n = batched_args[0].shape[0]
+  take = lambda x, start: jax.lax.dynamic_slice_in_dim(x, start, chunk_size)
+  shapes = hk.eval_shape(
+      lambda: fn(*[take(x, 0) for x in batched_args], *nonbatched_args))
+  out = jax.tree_util.tree_map(
+      lambda s: scratch((n,) + s.shape[1:], s.dtype, batched_args[0]), shapes)
+
+  def body(out, k):
+    start = jnp.minimum(k * chunk_size, n - chunk_size)
+    update = fn(*[take(x, start) for x in batched_args], *nonbatched_args)
+    return jax.tree_util.tree_map(
+        lambda o, u: jax.lax.dynamic_update_slice_in_dim(o, u, start, 0),
+        out, update), None
+
+  out, _ = hk.scan(body, out, jnp.arange(num_chunks))
+  return out
 
 
 def _in_place(fn, chunk_size, num_chunks, batched_args, nonbatched_args):
@@ -111,7 +128,7 @@ def _over_shards(fn, chunk_size, shards, global_config, batched_args,
   else:
     shape = hk.eval_shape(lambda: apply([take(x, 0) for x in args]))
     out = sharding.shard(
-        jnp.zeros((shards, rows) + shape.shape[2:], shape.dtype), 0,
+        scratch((shards, rows) + shape.shape[2:], shape.dtype, args[0]), 0,
         global_config)
 
   def body(out, k):
@@ -123,6 +140,31 @@ def _over_shards(fn, chunk_size, shards, global_config, batched_args,
   out, _ = hk.scan(body, out, jnp.arange(-(-rows // chunk_size)))
   out = out.reshape((shards * rows,) + out.shape[2:])[:n]
   return sharding.shard(out, 0, global_config)
+
+
+def scratch(shape, dtype, like: jax.Array) -> jax.Array:
+  """An array to be overwritten whole, of any values.
+
+  Made from an element of `like` rather than as a constant: XLA moves a
+  constant out of the loops around it (the layer stack, the recycling) and
+  keeps it alive for their whole length, next to the loop's own copy.
+  """
+  return jnp.broadcast_to(like.reshape(-1)[0].astype(dtype), shape)
+
+
+# Modules that need pair-sized intermediates only row by row (the triangle
+# multiplications, the pair bias of the MSA row attention) take at least
+# 1/PAIR_ROW_CHUNKS of the rows at a time at inference, so that their loops
+# stay short while their intermediates stay an eighth of the pair's size.
+PAIR_ROW_CHUNKS = 8
+
+
+def pair_row_chunk(chunk_size: Optional[int], num_rows: int) -> Optional[int]:
+  """Rows at a time for a row-wise pass over a pair-sized array, or None
+  (all at once) when there is no chunking."""
+  if not chunk_size:
+    return None
+  return max(chunk_size, -(-num_rows // PAIR_ROW_CHUNKS))
 
 
 def inference_chunk(global_config, is_training: bool) -> Optional[int]:

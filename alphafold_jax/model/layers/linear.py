@@ -20,6 +20,17 @@ def param_dtype(x) -> jnp.dtype:
   return jnp.float64 if x.dtype == jnp.float64 else jnp.float32
 
 
+def float32_if_bfloat16(x):
+  """`x` in float32 if it is bfloat16, else as it is (float32, float64).
+
+  A bfloat16 trunk's pair and MSA representations stay in bfloat16; the
+  structure module and the heads, which run in float32, cast them where
+  they use them. The cast is exact, and no float32 copy of the pair is held
+  beside the bfloat16 one.
+  """
+  return x.astype(jnp.float32) if x.dtype == jnp.bfloat16 else x
+
+
 def _initializer(name: str, fan_in: int):
   if name == 'zeros':
     return hk.initializers.Constant(0.)
@@ -49,20 +60,27 @@ class Linear(hk.Module):
     self.use_bias = use_bias
     self.bias_init = bias_init
 
-  def __call__(self, inputs):
+  def params(self, inputs):
+    """(weights, bias or None) for `inputs`, created on first use."""
     n_in = self.num_input_dims
     in_shape = inputs.shape[inputs.ndim - n_in:] if n_in else ()
     dtype = param_dtype(inputs)
     weights = hk.get_parameter(
         'weights', in_shape + self.output_shape, dtype,
         _initializer(self.initializer, int(np.prod(in_shape))))
-    in_letters = 'abcde'[:n_in]
-    out_letters = 'hijkl'[:len(self.output_shape)]
-    output = jnp.einsum(f'...{in_letters},{in_letters}{out_letters}->...{out_letters}',
-                        inputs, weights.astype(inputs.dtype))
+    bias = None
     if self.use_bias:
       bias = hk.get_parameter('bias', self.output_shape, dtype,
                               hk.initializers.Constant(self.bias_init))
+    return weights, bias
+
+  def __call__(self, inputs):
+    weights, bias = self.params(inputs)
+    in_letters = 'abcde'[:self.num_input_dims]
+    out_letters = 'hijkl'[:len(self.output_shape)]
+    output = jnp.einsum(f'...{in_letters},{in_letters}{out_letters}->...{out_letters}',
+                        inputs, weights.astype(inputs.dtype))
+    if bias is not None:
       output = output + bias.astype(inputs.dtype)
     return output
 

@@ -8,6 +8,7 @@ from alphafold_jax.geometry import Rigid3
 from alphafold_jax.geometry import Vec3
 from alphafold_jax.geometry import quaternion
 from alphafold_jax.model.layers.dropout import dropout
+from alphafold_jax.model.layers.linear import float32_if_bfloat16
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
 from alphafold_jax.model.structure.ipa import InvariantPointAttention
@@ -82,7 +83,8 @@ class StructureModule(hk.Module):
     act = LayerNorm(name='single_layer_norm')(representations['single'])
     initial_act = act
     act = Linear(c.num_channel, name='initial_projection')(act)
-    act_2d = LayerNorm(name='pair_layer_norm')(representations['pair'])
+    act_2d = LayerNorm(name='pair_layer_norm')(
+        float32_if_bfloat16(representations['pair']))
     num_res = act.shape[0]
     dtype = act.dtype
     quat = jnp.zeros((num_res, 4), dtype).at[:, 0].set(1.)

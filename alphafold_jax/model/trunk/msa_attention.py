@@ -1,4 +1,6 @@
 """Attention over the MSA representation (Suppl. Alg. 7, 8 and 19)."""
+from typing import Optional
+
 import haiku as hk
 import jax.numpy as jnp
 import numpy as np
@@ -7,6 +9,7 @@ from alphafold_jax.model.layers.attention import Attention
 from alphafold_jax.model.layers.attention import GlobalAttention
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers.chunking import pair_row_chunk
 from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import param_dtype
@@ -17,14 +20,39 @@ def mask_bias(mask):
   return (1e9 * (mask - 1.))[:, None, None, :].astype(mask.dtype)
 
 
-def pair_bias(pair_act, num_head: int, name_prefix: str = 'feat_2d'):
-  """Per-head bias [H, N, N] projected from the layer-normed pair representation."""
-  pair_act = LayerNorm(name=f'{name_prefix}_norm')(pair_act)
+def pair_bias(pair_act, num_head: int, name_prefix: str = 'feat_2d',
+              chunk_size: Optional[int] = None, global_config=None):
+  """Per-head bias [H, N, N] projected from the layer-normed pair representation.
+
+  chunk_size, global_config: see `projected_bias`.
+  """
   c_z = pair_act.shape[-1]
   weights = hk.get_parameter(
       f'{name_prefix}_weights', (c_z, num_head), param_dtype(pair_act),
       hk.initializers.RandomNormal(stddev=1. / np.sqrt(c_z)))
-  return jnp.einsum('qkc,ch->hqk', pair_act, weights.astype(pair_act.dtype))
+  return projected_bias(pair_act, LayerNorm(name=f'{name_prefix}_norm'),
+                        weights, chunk_size, global_config)
+
+
+def projected_bias(pair_act, norm, weights, chunk_size: Optional[int],
+                   global_config=None):
+  """einsum('qkc,ch->hqk', norm(pair_act), weights): [H, N, N].
+
+  With a chunk_size (inference) the rows are normed and projected a few at a
+  time (layers/chunking.py: pair_row_chunk), so the normed pair is never
+  whole. global_config: when its residue sharding is on, the rows are split
+  over the devices (each projects its own) and the bias is then gathered
+  whole on every device.
+  """
+  weights = weights.astype(pair_act.dtype)
+  rows = chunked_apply(
+      lambda x: jnp.einsum('qkc,ch->qhk', norm(x), weights),
+      pair_row_chunk(chunk_size, pair_act.shape[0]), [pair_act],
+      shard_config=global_config)
+  bias = jnp.swapaxes(rows, 0, 1)
+  if global_config is None:
+    return bias
+  return sharding.replicate(bias, global_config, computed_along=1)
 
 
 class MSARowAttentionWithPairBias(hk.Module):
@@ -47,8 +75,9 @@ class MSARowAttentionWithPairBias(hk.Module):
     # (sequences) are split instead, and every device takes the whole bias.
     bias = sharding.shard(mask_bias(msa_mask), 0, gc)
     msa_act = sharding.shard(LayerNorm(name='query_norm')(msa_act), 0, gc)
-    nonbatched_bias = sharding.replicate(
-        pair_bias(pair_act, self.config.num_head), gc, computed_along=1)
+    nonbatched_bias = pair_bias(pair_act, self.config.num_head,
+                                chunk_size=inference_chunk(gc, is_training),
+                                global_config=gc)
     attn = Attention(self.config, gc, msa_act.shape[-1])
     return chunked_apply(lambda x, b, nb: attn(x, x, b, nb),
                          inference_chunk(gc, is_training),

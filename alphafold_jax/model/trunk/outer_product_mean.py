@@ -1,9 +1,12 @@
 """Outer product mean: MSA -> pair communication (Suppl. Alg. 10)."""
 import haiku as hk
+import jax
 import jax.numpy as jnp
 
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers.chunking import PAIR_ROW_CHUNKS
+from alphafold_jax.model.layers.chunking import scratch
 from alphafold_jax.model.layers import sharding
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
@@ -36,19 +39,51 @@ class OuterProductMean(hk.Module):
     output_b = hk.get_parameter('output_b', (self.num_output_channel,), pdtype,
                                 hk.initializers.Constant(0.)).astype(act.dtype)
 
-    def project(left_rows):
+    def project(left_rows, right):
       # out[i, j] = sum_s,c,e left[s, i, c] right[s, j, e] W[c, e, :]: the
       # summed outer products, projected, one block of rows i at a time.
       outer = jnp.einsum('isc,sje->ijce', left_rows, right)
       return jnp.einsum('ijce,cef->ijf', outer, output_w) + output_b
 
     gc = self.global_config
-    # Residue sharding: rows i split like the MSA's residues, the right
-    # side gathered whole.
-    right = sharding.replicate(right, gc)
-    out = chunked_apply(project, inference_chunk(gc, is_training),
-                        [sharding.shard(jnp.swapaxes(left, 0, 1), 0, gc)],
-                        shard_config=gc)
+    chunk = inference_chunk(gc, is_training)
+    # Residue sharding: rows i split like the MSA's residues; every device
+    # needs the right side's every column j.
+    left = sharding.shard(jnp.swapaxes(left, 0, 1), 0, gc)
+    if sharding.num_shards(gc) > 1 and chunk:
+      out = _by_gathered_columns(project, left, right, chunk, gc)
+    else:
+      right = sharding.replicate(right, gc)
+      out = chunked_apply(lambda rows: project(rows, right), chunk, [left],
+                          shard_config=gc)
     # Mean over the sequences present at both positions.
     norm = sharding.shard(jnp.einsum('sia,sja->ija', mask, mask), 0, gc)
     return out / (1e-3 + norm)
+
+
+def _by_gathered_columns(project, left, right, chunk, global_config):
+  """project(left rows, right columns) for all rows and columns, with the
+  residues split over the devices: the right side is gathered an eighth of
+  its columns (PAIR_ROW_CHUNKS) at a time, not whole, and each block of
+  columns is written into the result.
+
+  left [N, N_seq, c] split along N; right [N_seq, N, c] -> [N, N, c_z].
+  """
+  n = right.shape[1]
+  size = -(-n // PAIR_ROW_CHUNKS)
+  # A last block that does not fit ends at column n, overlapping the one
+  # before (whose columns it computes alike).
+  starts = sorted({min(b * size, n - size) for b in range(-(-n // size))})
+  out = None
+  for start in starts:
+    columns = sharding.replicate(right[:, start:start + size], global_config)
+    block = chunked_apply(lambda rows: project(rows, columns), chunk, [left],
+                          shard_config=global_config)
+    if out is None:
+      out = sharding.shard(
+          scratch((n, n) + block.shape[2:], block.dtype, block), 0,
+          global_config)
+    out = sharding.shard(
+        jax.lax.dynamic_update_slice_in_dim(out, block, start, 1), 0,
+        global_config)
+  return out

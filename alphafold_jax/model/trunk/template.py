@@ -11,6 +11,8 @@ from alphafold_jax.geometry import Vec3
 from alphafold_jax.model.layers.attention import Attention
 from alphafold_jax.model.layers.chunking import chunked_apply
 from alphafold_jax.model.layers.chunking import inference_chunk
+from alphafold_jax.model.layers.chunking import pair_row_chunk
+from alphafold_jax.model.layers.chunking import scratch
 from alphafold_jax.model.layers.dropout import add_update
 from alphafold_jax.model.layers.layer_stack import layer_stack
 from alphafold_jax.model.layers.linear import LayerNorm
@@ -143,24 +145,104 @@ class TemplateEmbedding(hk.Module):
     # sharded map does): only one template's pair stack activations
     # ([N, N, c_t] and its triangle intermediates) are alive at once.
     embedder = SingleTemplateEmbedding(c, self.global_config)
-
-    def embed_one(carry, b):
-      return carry, embedder(query_embedding, b, mask_2d, is_training)
-
-    _, template_pair = hk.scan(embed_one, None, template_batch)
-
     gc = self.global_config
-    # Residue sharding: the rows of the flattened pairs split as the pair's.
+    attention = Attention(c.attention, gc, c_z)
     flat_query = sharding.shard(
         query_embedding.reshape(num_res * num_res, 1, c_z), 0, gc)
-    flat_templates = sharding.shard(
-        jnp.transpose(template_pair, [1, 2, 0, 3]).reshape(
-            num_res * num_res, num_templates, num_channels), 0, gc)
-    bias = 1e9 * (template_mask[None, None, None, :] - 1.)
-    attention = Attention(c.attention, gc, c_z)
-    embedding = chunked_apply(attention, inference_chunk(c, is_training),
-                              [flat_query, flat_templates], [bias], in_place=True,
-                              shard_config=gc)
+    embed = lambda b: embedder(query_embedding, b, mask_2d, is_training)
+    chunk = inference_chunk(gc, is_training)
+    if chunk and not hk.running_init():
+      embedding = _attend_online(embed, attention, flat_query, template_batch,
+                                 template_mask, num_channels,
+                                 pair_row_chunk(chunk, num_res * num_res), gc)
+    else:
+      # Each embedding is written into its slot of the attention's keys
+      # [N * N, templates, c_t] (the scan's carry, updated in place), so the
+      # stacked embeddings are never transposed into a second copy.
+      def embed_one(templates, args):
+        b, t = args
+        embedding = sharding.shard(
+            embed(b).reshape(num_res * num_res, 1, num_channels), 0, gc)
+        return jax.lax.dynamic_update_slice_in_dim(templates, embedding, t,
+                                                   1), None
+
+      # Residue sharding: the rows of the flattened pairs split as the pair's.
+      flat_templates = sharding.shard(scratch(
+          (num_res * num_res, num_templates, num_channels), dtype,
+          query_embedding), 0, gc)
+      flat_templates, _ = hk.scan(embed_one, flat_templates,
+                                  (template_batch, jnp.arange(num_templates)))
+      bias = 1e9 * (template_mask[None, None, None, :] - 1.)
+      embedding = chunked_apply(attention, inference_chunk(c, is_training),
+                                [flat_query, flat_templates], [bias],
+                                in_place=True, shard_config=gc)
     embedding = sharding.shard(embedding.reshape(num_res, num_res, c_z), 0, gc)
     # No update (and no gradient) when there is no template.
     return embedding * (jnp.sum(template_mask) > 0.).astype(dtype)
+
+
+def _attend_online(embed, attention, flat_query, template_batch, template_mask,
+                   num_channels: int, rows: int, global_config):
+  """The template pointwise attention (Alg. 17) at inference with chunking,
+  taking each template's embedding as it is made (an online softmax).
+
+  Every residue pair keeps a running state [H, c_v + 2] per head: the
+  weighted sum of the values so far, the largest logit so far, and the
+  softmax denominator relative to it. A new template's logit l rescales it
+  by exp(max_old - max_new) and adds exp(l - max_new) times its value. So
+  the templates' embeddings [N * N, templates, c_t] are never held together
+  (at N = 2,048 in float32, 4 GiB), only the state, about one embedding's
+  size; the result is the softmax-weighted mean of the plain path, up to
+  rounding. The state is updated `rows` residue pairs at a time, in place;
+  under residue sharding it is split along the residue pairs as the pair
+  representation's rows are.
+
+  embed: template batch of one template -> its embedding [N, N, c_t].
+  flat_query [N * N, 1, c_z]; template_mask [templates].
+  Returns the attention's output [N * N, c_z].
+  """
+  n, _, _ = flat_query.shape
+  dtype = flat_query.dtype
+  p = attention.params(flat_query,
+                       jax.ShapeDtypeStruct((1, 1, num_channels), dtype))
+  _, num_head, key_dim = p['query_w'].shape
+  value_dim = p['value_w'].shape[-1]
+
+  def update(state, values, query, bias, first):
+    """state [r, H, c_v + 2], one template's embedding rows [r, c_t], the
+    query rows [r, 1, c_z] -> the state with this template taken in."""
+    q = jnp.einsum('ra,ahc->rhc', query[:, 0], p['query_w']) * key_dim**(-0.5)
+    k = jnp.einsum('ra,ahc->rhc', values, p['key_w'])
+    v = jnp.einsum('ra,ahc->rhc', values, p['value_w'])
+    logit = jnp.sum(q * k, axis=-1) + bias
+    # Before the first template: no values, a maximum of -inf, a zero sum.
+    total = jnp.where(first, 0., state[..., :value_dim])
+    largest = jnp.where(first, -jnp.inf, state[..., value_dim])
+    norm = jnp.where(first, 0., state[..., value_dim + 1])
+    new_largest = jnp.maximum(largest, logit)
+    rescale = jnp.exp(largest - new_largest)
+    weight = jnp.exp(logit - new_largest)
+    total = total * rescale[..., None] + weight[..., None] * v
+    norm = norm * rescale + weight
+    return jnp.concatenate(
+        [total, new_largest[..., None], norm[..., None]], axis=-1).astype(dtype)
+
+  def take_template(state, args):
+    b, t = args
+    values = shard(embed(b).reshape(n, num_channels))
+    bias = (1e9 * (template_mask[t] - 1.)).astype(dtype)
+    return shard(chunked_apply(update, rows, [state, values, flat_query],
+                               [bias, t == 0], in_place=True,
+                               shard_config=global_config)), None
+
+  shard = lambda x: sharding.shard(x, 0, global_config)
+  state = shard(scratch((n, num_head, value_dim + 2), dtype, flat_query))
+  state, _ = hk.scan(take_template, state,
+                     (template_batch, jnp.arange(template_mask.shape[0])))
+
+  def output(state, query):
+    weighted_avg = state[..., :value_dim] / state[..., value_dim + 1:]
+    return attention.output(p, query, weighted_avg[:, None])
+
+  return chunked_apply(output, rows, [state, flat_query],
+                       shard_config=global_config)

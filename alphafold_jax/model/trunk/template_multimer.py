@@ -18,6 +18,7 @@ from alphafold_jax.common import residue_constants
 from alphafold_jax.geometry import Rigid3
 from alphafold_jax.geometry import Rot3
 from alphafold_jax.geometry import Vec3
+from alphafold_jax.model.layers.chunking import scratch
 from alphafold_jax.model.layers.dropout import add_update
 from alphafold_jax.model.layers.layer_stack import layer_stack
 from alphafold_jax.model.layers.linear import LayerNorm
@@ -200,14 +201,20 @@ class TemplateEmbedding(hk.Module):
     num_res, _, c_z = query_embedding.shape
     embedder = SingleTemplateEmbedding(c, self.global_config)
 
-    def add_template(total, template):
-      return total + embedder(query_embedding, *template, padding_mask_2d,
-                              multichain_mask_2d, is_training), None
+    def add_template(total, args):
+      t, template = args
+      embedding = embedder(query_embedding, *template, padding_mask_2d,
+                           multichain_mask_2d, is_training)
+      return jnp.where(t == 0, embedding, total + embedding), None
 
     templates = (template_batch['template_aatype'],
                  template_batch['template_all_atom_positions'],
                  template_batch['template_all_atom_mask'])
-    total = jnp.zeros((num_res, num_res, c.num_channels), query_embedding.dtype)
-    total, _ = hk.scan(add_template, total, templates)
+    # The first template sets the sum: it starts from `scratch`, not from a
+    # constant zero that XLA would keep alive around the recycling loop.
+    total = scratch((num_res, num_res, c.num_channels), query_embedding.dtype,
+                    query_embedding)
+    total, _ = hk.scan(add_template, total,
+                       (jnp.arange(num_templates), templates))
     embedding = jax.nn.relu(total / num_templates)
     return Linear(c_z, 'relu', name='output_linear')(embedding)
