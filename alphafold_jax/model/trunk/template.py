@@ -3,7 +3,6 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
-from alphafold_jax.common import all_atom
 from alphafold_jax.common import residue_constants
 from alphafold_jax.geometry import Rigid3
 from alphafold_jax.geometry import Rot3
