@@ -14,43 +14,47 @@ estimate fits a budget.
 The base (the representations, the triangle updates, the heads) is fitted
 (least squares) to XLA's planned temporary memory (`compile().
 memory_analysis()`, benchmarks/memory_plan.py) of the full model_1_ptm
-network, float32, 3 recycles, 508 MSA rows, with subbatch_size 4 (where
-the chunked terms are small), less the chunked terms counted below, on the
-CPU backend at N = 128, 192, 256, 320, 384 with 1024 extra sequences and
-N = 128, 256 with 5120: 6.45 pair-sized [N, N, c_z] arrays, 0.53 MSA and
-2.76 extra-MSA representations, -12 MiB; rounded to 0.6 and 2.8 and 0.
-The pair count is then raised to 8 so that the estimate also covers the
-plans at N = 1,024 and 2,048 in the README's memory table (4.90 and 19.03
-GB), whose peak, in the extra-MSA stack's triangle multiplication, holds
-more pair-sized arrays than the smaller lengths' fit says. The MSA depth
-was not varied (508 rows throughout), so the MSA and pair coefficients are
-not separately pinned down. The per-row terms are counted,
-not fitted: each attention keeps its logits and its softmax weights
-([chunk, heads, K, K] twice), a transition its [chunk, N, 4c] hidden layer,
-the outer product mean its [chunk, N, c_o, c_o] outer products.
+network, float32, 3 recycles, 508 MSA rows, on the CPU backend, less the
+chunked terms counted below. With chunking (subbatch_size 4; N = 128, 192,
+256, 320, 384 with 1024 extra sequences, N = 128, 256 with 5120, and the
+README's N = 1,024 and 2,048): 3.11 pair-sized [N, N, c_z] arrays, -0.04
+MSA and 3.13 extra-MSA representations; rounded up to 3.3, 0.6 and 3.2,
+so that the estimate errs high. Chunking also switches the triangle
+multiplications and the template attention to their lean forms
+(trunk/triangle.py, trunk/template.py); without it they hold several
+pair-sized arrays each, and the base keeps the 8 pair-sized arrays fitted
+before those forms existed. The MSA depth was not varied (508 rows
+throughout), so the MSA and pair coefficients are not separately pinned
+down. The per-row terms are counted, not fitted: each attention keeps its
+logits and its softmax weights ([chunk, heads, K, K] twice), a transition
+its [chunk, N, 4c] hidden layer, the outer product mean its [chunk, N,
+c_o, c_o] outer products.
 
 How close (estimate / XLA:CPU plan; `python -m benchmarks.memory_plan
 --num_seq 128 --num_res N --subbatch_size C [--max_extra_msa E] | python -m
-benchmarks.memory_budget_check`): with chunk 4, 1.06 to 1.17 at the seven
-points above; 1.15 and 1.07 at N = 1,024 and 2,048 (1.07 and 1.00 if the
-README's GB are GiB). With large chunks or none the estimate is far above
-the CPU plan (2.1 to 3.7 at chunks 32..128, 4.7 to 6.0 unchunked): XLA:CPU does
-not keep a batched attention's whole [B, H, K, K] logits (a lone attention
-with [64, 8, 256, 256] logits, 128 MiB, plans 48 MiB of temporaries on the
-CPU); the estimate counts them whole, as a GPU without the fused kernel
-(global_config.fused_attention) is expected to keep them. So the
-estimate errs high (a smaller chunk than needed) at the sizes measured. It
-was not checked against a GPU plan, nor with chunks other than 4 at
-N >= 1,024; bfloat16 is assumed to halve every term, unmeasured.
+benchmarks.memory_budget_check`): with chunk 4, 1.05 to 1.12 at the seven
+points above, 1.24 and 1.12 at N = 1,024 and 2,048. With large chunks or
+none the estimate is far above the CPU plan (2.1 at chunk 32, 4.7 to 4.8
+unchunked): XLA:CPU does not keep a batched attention's whole [B, H, K, K]
+logits (a lone attention with [64, 8, 256, 256] logits, 128 MiB, plans 48 MiB of
+temporaries on the CPU); the estimate counts them whole, as a GPU without
+the fused kernel (global_config.fused_attention) is expected to keep them.
+So the estimate errs high (a smaller chunk than needed) at the sizes
+measured. It was not checked against a GPU plan; bfloat16 is assumed to
+halve every term, while XLA:CPU plans a bfloat16 trunk at 0.85-0.92 of
+float32 (it computes in float32 between bfloat16 values).
 """
 from typing import Optional
 
 import ml_collections
 
-# The base, fitted to XLA's plan (see the module docstring).
-_PAIR_COPIES = 8
+# The base, fitted to XLA's plan (see the module docstring): with chunking,
+# and without it (the plain triangle multiplications and template
+# attention).
+_PAIR_COPIES = 3.3
+_PAIR_COPIES_UNCHUNKED = 8
 _MSA_COPIES = 0.6
-_EXTRA_MSA_COPIES = 2.8
+_EXTRA_MSA_COPIES = 3.2
 _FIXED_BYTES = 0
 # An attention keeps its logits and its softmax weights.
 _ATTENTION_COPIES = 2
@@ -97,7 +101,8 @@ def estimate_peak_bytes(config: ml_collections.ConfigDict, num_res: int,
   c_m, c_e, c_z = evo.msa_channel, evo.extra_msa_channel, evo.pair_channel
   width = 2 if config.model.global_config.get('bfloat16', False) else 4
 
-  base = (_PAIR_COPIES * n * n * c_z + _MSA_COPIES * n * s * c_m +
+  pair_copies = _PAIR_COPIES if chunk_size else _PAIR_COPIES_UNCHUNKED
+  base = (pair_copies * n * n * c_z + _MSA_COPIES * n * s * c_m +
           _EXTRA_MSA_COPIES * n * e * c_e)
   heads = lambda module: module.num_head
   # (length of the chunked axis, elements per row of it) per chunked module.
