@@ -17,8 +17,9 @@ backend. Each length compiles in its own process.
 devices: XLA_FLAGS=--xla_force_host_platform_device_count=D, set before jax
 is imported) with residue sharding (`global_config.shard_residues`,
 alphafold_jax/model/layers/sharding.py; `sharding: "residues"` in the
-line): parameters and features are replicated, the pair and MSA
-representations split along residues, and the byte counts are per device.
+line): parameters are replicated, the features (as the runner gives
+them, `sharding.feature_shardings`) and the pair and MSA representations
+split along residues, and the byte counts are per device.
 With one device nothing is sharded (`sharding: "none"`).
 
 `--save_batch_spec=DIR` also writes each length's feature shapes and dtypes
@@ -63,13 +64,17 @@ def plan_one(num_res: int, args) -> dict:
     raise ValueError(f'--devices={args.devices} but jax sees {len(devices)} '
                      f'{jax.default_backend()} devices')
   mesh = sharding.residue_mesh(devices)
-  # Inputs replicated; the activations (and outputs) as the model splits them.
+  # Parameters replicated, features split along residues (as the runner
+  # gives them); the activations (and outputs) as the model splits them.
   replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+  features = (sharding.feature_shardings(batch, cfg.data.eval.feat, mesh)
+              if sharded else replicated)
   with jax.set_mesh(mesh):
     params = jax.eval_shape(model.init, jax.random.PRNGKey(0), batch)
     start = time.perf_counter()
-    compiled = jax.jit(model.apply, in_shardings=replicated).lower(
-        params, jax.random.PRNGKey(1), batch).compile()
+    compiled = jax.jit(model.apply, in_shardings=(
+        replicated, replicated, features)).lower(
+            params, jax.random.PRNGKey(1), batch).compile()
   memory = compiled.memory_analysis()
   return {'benchmark': 'memory_plan', 'preset': args.preset,
           'num_res': num_res, 'devices': args.devices,

@@ -161,6 +161,9 @@ class ModelRunner:
       outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
                             padded)
     else:
+      # The features split along residues, as the model splits the MSA.
+      padded = jax.device_put(padded, sharding.feature_shardings(
+          padded, self.config.data.eval.feat, self.mesh))
       with jax.set_mesh(self.mesh):
         outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
                               padded)

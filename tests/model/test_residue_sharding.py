@@ -8,8 +8,10 @@ import subprocess
 import sys
 
 import ml_collections
+import numpy as np
 import pytest
 
+from alphafold_jax.model import model_config
 from alphafold_jax.model.layers import sharding
 from tests.training.conftest import REPO
 
@@ -69,3 +71,21 @@ def test_switch_off_or_absent_is_one_shard():
 def test_switch_on_without_a_mesh_is_a_clear_error():
   with pytest.raises(ValueError, match="mesh with the axis 'residues'"):
     sharding.num_shards(ml_collections.ConfigDict({'shard_residues': True}))
+
+
+def test_features_split_along_their_first_residue_axis():
+  """After the leading ensemble axis: the MSA features along residues, the
+  templates' along their first residue axis, scalars per example whole."""
+  schema = model_config('model_1_ptm').data.eval.feat
+  batch = {'msa_feat': np.zeros((4, 508, 96, 49)),
+           'aatype': np.zeros((4, 96), np.int32),
+           'template_all_atom_positions': np.zeros((4, 4, 96, 37, 3)),
+           'seq_length': np.zeros((4,), np.int32)}
+  specs = {k: tuple(v.spec) for k, v in sharding.feature_shardings(
+      batch, schema, sharding.residue_mesh()).items()}
+  axis = sharding.RESIDUE_AXIS
+  assert specs == {'msa_feat': (None, None, axis, None),
+                   'aatype': (None, axis),
+                   'template_all_atom_positions': (None, None, axis, None,
+                                                   None),
+                   'seq_length': (None,)}

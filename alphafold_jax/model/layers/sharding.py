@@ -24,7 +24,7 @@ length).
 Switched off, or with a one-device mesh, every function here returns its
 input unchanged: the traced program is the one without sharding.
 """
-from typing import Optional, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import jax
 import numpy as np
@@ -56,6 +56,30 @@ def num_shards(global_config) -> int:
         f'sharding.residue_mesh()): ...); the current mesh has axes '
         f'{mesh.axis_names}.')
   return mesh.shape[RESIDUE_AXIS]
+
+
+def feature_shardings(batch: Mapping[str, Any], schema: Mapping[str, Any],
+                      mesh: jax.sharding.Mesh) -> Dict[str, Any]:
+  """Per-feature shardings of a processed batch over `mesh`: each feature
+  split along its first residue axis (NUM_RES in its `schema` entry, the
+  config's data.eval.feat, after the batch's leading ensemble axis), the
+  others whole on every device.
+
+  Given to the network this way the MSA features ([recycles, N_seq, N, 49]
+  and the extra MSA) arrive split as the model splits the MSA, instead of
+  every device cutting its slice of each recycling iteration's features
+  out of a whole copy and keeping the slices for the whole run.
+  """
+  from alphafold_jax.model.config import NUM_RES  # pylint: disable=g-import-not-at-top
+  out = {}
+  for name, value in batch.items():
+    dims = list(schema.get(name, ()))
+    spec = [None] * np.ndim(value)
+    if NUM_RES in dims and len(dims) + 1 == np.ndim(value):
+      spec[1 + dims.index(NUM_RES)] = RESIDUE_AXIS
+    out[name] = jax.sharding.NamedSharding(
+        mesh, jax.sharding.PartitionSpec(*spec))
+  return out
 
 
 def shard(x: jax.Array, axis: int, global_config) -> jax.Array:
