@@ -50,11 +50,12 @@ def budget_bytes(memory_budget_gb: Optional[float]) -> Optional[float]:
 
 def apply_chunk_size(configs: Dict[str, ml_collections.ConfigDict],
                      num_res: int, budget: Optional[float], what: str,
-                     use_buckets: bool = True
+                     use_buckets: bool = True, devices: int = 1
                      ) -> Dict[str, ml_collections.ConfigDict]:
   """Copies of `configs` with the subbatch_size that fits `budget` bytes
-  for `num_res` residues (`what` names the target in errors); the configs
-  themselves when `budget` is None.
+  (per device, with residue sharding over `devices`) for `num_res`
+  residues (`what` names the target in errors); the configs themselves
+  when `budget` is None.
 
   Raises:
     InputError: even chunk 1 does not fit the budget.
@@ -66,7 +67,8 @@ def apply_chunk_size(configs: Dict[str, ml_collections.ConfigDict],
   chosen = {}
   for name, config in configs.items():
     try:
-      chunk = model_memory.choose_chunk_size(config, num_res, budget)
+      chunk = model_memory.choose_chunk_size(config, num_res, budget,
+                                             devices=devices)
     except model_memory.MemoryBudgetError as e:
       raise inputs.InputError(f'{what}: {e}') from None
     config = copy.deepcopy(config)
@@ -75,6 +77,6 @@ def apply_chunk_size(configs: Dict[str, ml_collections.ConfigDict],
                  '(estimated peak %.1f GiB)', name,
                  chunk if chunk else 'none (unchunked)', num_res,
                  budget / 2**30, model_memory.estimate_peak_bytes(
-                     config, num_res, chunk) / 2**30)
+                     config, num_res, chunk, devices=devices) / 2**30)
     chosen[name] = config
   return chosen

@@ -14,6 +14,7 @@ import logging
 import os
 from typing import Any, Dict, Optional, Sequence
 
+import jax
 import ml_collections
 
 from alphafold_jax.data import parsers
@@ -125,10 +126,13 @@ def check_inputs(options: RunOptions) -> tuple:
 
   configs = _model_configs(options)
   longest = max(targets, key=lambda t: len(t.sequence))
+  # --shard_residues splits the residues over all local devices; the
+  # budget is per device.
   configs = memory_budget.apply_chunk_size(
       configs, len(longest.sequence),
       memory_budget.budget_bytes(options.memory_budget_gb),
-      longest.fasta_path, options.use_buckets)
+      longest.fasta_path, options.use_buckets,
+      devices=jax.local_device_count() if options.shard_residues else 1)
   available = inputs.available_memory_bytes()
   for target in targets:
     for config in configs.values():

@@ -62,3 +62,23 @@ def test_budget_below_chunk_one_is_an_error(config):
                      match='2048 residues need about .* even with chunk size 1'):
     memory_budget.choose_chunk_size(config, 2048, needed - 1)
   assert memory_budget.choose_chunk_size(config, 2048, needed) == 1
+
+
+def test_sharded_estimate_is_per_device(config):
+  """Residue sharding over 4 devices: the base split (a quarter plus the
+  overhead of the operands gathered whole), the chunked term per device
+  whole; so a per-device budget allows a larger chunk than one device's."""
+  one = memory_budget.estimate_peak_bytes(config, 2048, 4)
+  four = memory_budget.estimate_peak_bytes(config, 2048, 4, devices=4)
+  chunk_term = (memory_budget.estimate_peak_bytes(config, 2048, 4)
+                - memory_budget.estimate_peak_bytes(config, 2048, 1))
+  assert 0.25 * one < four < 0.4 * one
+  assert (memory_budget.estimate_peak_bytes(config, 2048, 4, devices=4)
+          - memory_budget.estimate_peak_bytes(config, 2048, 1, devices=4)
+          == chunk_term)
+  # A per-device budget that fits chunk 4 on 4 devices: one device would
+  # need more than it even with chunk 1.
+  assert memory_budget.choose_chunk_size(config, 2048, four,
+                                         devices=4) >= 4
+  with pytest.raises(memory_budget.MemoryBudgetError):
+    memory_budget.choose_chunk_size(config, 2048, four)
