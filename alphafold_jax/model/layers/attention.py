@@ -124,8 +124,8 @@ def attention_core(q, k, v, bias, nonbatched_bias: Optional[jax.Array],
         jnp.max(logits, axis=-1, keepdims=True))
     unnormalised = jnp.exp(logits)
     total = jnp.sum(unnormalised, axis=-1)  # [B, H, Q]
-    out = jnp.einsum('bhqk,bkhc->bqhc', unnormalised, v)
-    return out / jnp.swapaxes(total, 1, 2)[..., None]
+    out = jnp.einsum('bhqk,bkhc->bhqc', unnormalised, v) / total[..., None]
+    return jnp.swapaxes(out, 1, 2)
 
   if heads_per_step >= num_head:
     return block(q, k, v, bias, nonbatched_bias)

@@ -36,19 +36,21 @@ class OuterProductMean(hk.Module):
     output_b = hk.get_parameter('output_b', (self.num_output_channel,), pdtype,
                                 hk.initializers.Constant(0.)).astype(act.dtype)
 
-    def project(left_rows):
+    def project(left_rows, right):
       # out[i, j] = sum_s,c,e left[s, i, c] right[s, j, e] W[c, e, :]: the
       # summed outer products, projected, one block of rows i at a time.
-      outer = jnp.einsum('isc,sje->ijce', left_rows, right)
+      outer = jnp.einsum('ics,jes->ijce', left_rows, right)
       return jnp.einsum('ijce,cef->ijf', outer, output_w) + output_b
 
     gc = self.global_config
-    # Residue sharding: rows i split like the MSA's residues, the right
-    # side gathered whole.
-    right = sharding.replicate(right, gc)
+    # Both sides with the sequences last ([N_res, c, N_seq]), the layout of
+    # a matrix product over them, transposed once here rather than in every
+    # chunk. Residue sharding: rows i split like the MSA's residues, the
+    # right side gathered whole.
+    right = sharding.replicate(jnp.transpose(right, (1, 2, 0)), gc)
     out = chunked_apply(project, inference_chunk(gc, is_training),
-                        [sharding.shard(jnp.swapaxes(left, 0, 1), 0, gc)],
-                        shard_config=gc)
+                        [sharding.shard(jnp.transpose(left, (1, 2, 0)), 0, gc)],
+                        [right], shard_config=gc)
     # Mean over the sequences present at both positions.
     norm = sharding.shard(jnp.einsum('sia,sja->ija', mask, mask), 0, gc)
     return out / (1e-3 + norm)
