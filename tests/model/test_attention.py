@@ -154,6 +154,8 @@ def test_head_block_keeps_the_logits_within_the_block_bytes(monkeypatch):
                        (per_head + 1, 1), (per_head // 3, 1)]:
     monkeypatch.setattr(attention_lib, 'CPU_LOGITS_BLOCK_BYTES', block)
     assert attention_lib.head_block(q, k) == heads
+  # No rows (an empty extra MSA): one step.
+  assert attention_lib.head_block(q[:0], k[:0]) == 8
 
 
 def test_attention_in_head_blocks_equals_one_block(monkeypatch):

@@ -99,6 +99,8 @@ def head_block(q, k) -> int:
   if jax.default_backend() != 'cpu':
     return num_head
   per_head = num_batch * num_query * k.shape[1] * q.dtype.itemsize
+  if not per_head:  # empty (e.g. no extra MSA rows): nothing to split
+    return num_head
   fits = max(1, CPU_LOGITS_BLOCK_BYTES // per_head)
   return max(h for h in range(1, num_head + 1)
              if num_head % h == 0 and h <= fits)
