@@ -85,13 +85,16 @@ def run_ours(args, workdir: pathlib.Path) -> dict:
   import haiku as hk
   import jax
   from alphafold_jax.common import confidence
+  from alphafold_jax.inference import runner
   from alphafold_jax.model import AlphaFold
   from alphafold_jax.model import load_params
 
   cfg = _config(args)
   with np.load(workdir / 'batch.npz') as data:
     batch = {k: data[k] for k in data.files}
-  params = load_params(workdir / f'params_{args.preset}.npz', config=cfg)
+  # Kept between calls as the inference's runner keeps them.
+  params = runner.held_params(
+      load_params(workdir / f'params_{args.preset}.npz', config=cfg))
   model = hk.transform(lambda b: AlphaFold(cfg.model)(b, is_training=False))
   key = jax.random.PRNGKey(0)
   start = time.perf_counter()

@@ -9,7 +9,13 @@ GPU or TPU, the device's free memory (`memory_stats()`: bytes_limit less
 bytes_in_use) times `FREE_MEMORY_FRACTION`. On the CPU without the flag
 the configs keep their own subbatch_size (4 for the released presets): the
 host's memory is shared with other processes and swaps rather than
-failing, so a run there chooses by flag only.
+failing, so a run there chooses by flag only. Nor would a budget from the
+host's free memory speed a short run there: on this CPU (one core, XLA's
+YNNPACK fusions) the chunks keep each step's intermediates in cache, and
+model_1_ptm at N=64 (one recycling iteration, 512 MSA rows, 5,120 extra)
+ran in 80.9 s with chunk 4 against 141.7 s unchunked, with 1.9 against
+4.1 GB peak resident memory (the modules alone: the Evoformer's MSA
+transition 0.22 against 0.62 s, its row attention 0.20 against 0.46 s).
 """
 from __future__ import annotations
 

@@ -213,6 +213,9 @@ def run(options: RunOptions) -> Dict[str, Any]:
                                            use_buckets=options.use_buckets,
                                            mesh=mesh)
     logging.info('Loaded %s: %s', name, runner_lib.config_summary(config))
+  # The runners keep what they need (runner.held_params); the last model's
+  # loaded arrays need not stay alive through the predictions.
+  params = None
   relaxer = None
   if options.models_to_relax != 'none':
     relaxer = AmberRelaxation(

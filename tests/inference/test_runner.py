@@ -1,5 +1,6 @@
 """ModelRunner: bucketed padding equals the unpadded run; embeddings hold
 the real residues only; compiled programs are shared by equal configs."""
+import jax
 import numpy as np
 import pytest
 
@@ -120,3 +121,17 @@ def test_casp14_ensemble_averages_its_members(tiny_config, tiny_params_path):
     # The members differ (their MSA samples do), so the mean is no member.
     assert np.max(np.abs(members[0][key] - mean)) > 1e-2, key
   np.testing.assert_allclose(ensemble['msa'], members[0]['msa'], atol=1e-5)
+
+
+def test_runner_keeps_device_arrays_on_the_cpu(tiny_config, tiny_params_path):
+  """On the CPU the parameters are copied once into device arrays (the
+  loaded NumPy arrays can go); the same values."""
+  config = runner_lib.configure(tiny_config)
+  params = load_params(tiny_params_path, config=config)
+  runner = runner_lib.ModelRunner(config, params)
+  held = jax.tree_util.tree_leaves(runner.params)
+  loaded = jax.tree_util.tree_leaves(params)
+  assert len(held) == len(loaded) > 0
+  for h, l in zip(held, loaded):
+    assert isinstance(h, jax.Array) and isinstance(l, np.ndarray)
+    np.testing.assert_array_equal(np.asarray(h), l)

@@ -111,7 +111,9 @@ def _chunk_loops(program):
   chunk at a time (the leading size of each slice of more than one row)."""
   loops = {}
   for eqn, scope in program:
-    if eqn.primitive.name != 'scan':
+    # The Attention layer's own loop over blocks of heads on the CPU
+    # (layers/attention.py head_block) is not a loop over chunks.
+    if eqn.primitive.name != 'scan' or _module(scope) == 'attention':
       continue
     body = eqn.params['jaxpr']
     if eqn.params['num_carry'] == 0:

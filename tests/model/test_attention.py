@@ -1,5 +1,7 @@
 """The fused attention path (global_config.fused_attention,
-jax.nn.dot_product_attention) against the plain one, on the CPU."""
+jax.nn.dot_product_attention) against the plain one, on the CPU; the plain
+path's head blocks (attention_core, head_block) against one block and a
+textbook softmax."""
 import haiku as hk
 import jax
 import jax.numpy as jnp
@@ -7,6 +9,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from alphafold_jax.model.layers import attention as attention_lib
 from alphafold_jax.model.layers.attention import Attention
 from alphafold_jax.model.trunk.msa_attention import MSAColumnAttention
 from alphafold_jax.model.trunk.msa_attention import MSARowAttentionWithPairBias
@@ -107,3 +110,70 @@ def test_fused_equals_plain_on_one_query_per_batch(fused_calls):
   assert fused_calls == ['xla']
   assert golden_modules.relative_error(fused, plain) < _BOUNDS['float32']
   assert float(np.std(plain)) > 1e-2
+
+
+def _textbook_attention(q, k, v, bias, nonbatched_bias):
+  """softmax(q k^T + biases) v, the weights normalised before the product."""
+  logits = jnp.einsum('bqhc,bkhc->bhqk', q, k) + bias + nonbatched_bias[None]
+  return jnp.einsum('bhqk,bkhc->bqhc', jax.nn.softmax(logits), v)
+
+
+@pytest.mark.parametrize('per_head_bias', [False, True])
+def test_head_blocks_equal_one_block_and_the_textbook_softmax(per_head_bias):
+  """Every divisor of the heads gives the same values (float64), equal to
+  the softmax normalised before the product (batch 1 has padded keys,
+  batch 2 only padded keys)."""
+  rng = np.random.default_rng(0)
+  b, q_len, k_len, h, c = 3, 5, 6, 4, 2
+  with jax.enable_x64(True):
+    q, k = (jnp.asarray(rng.normal(size=(b, n, h, c)))
+            for n in (q_len, k_len))
+    v = jnp.asarray(rng.normal(size=(b, k_len, h, 3)))
+    mask = np.ones((b, k_len))
+    mask[1, 2:] = 0.
+    mask[2, :] = 0.
+    bias = 1e9 * (mask - 1.)[:, None, None, :]
+    if per_head_bias:
+      bias = bias + rng.normal(size=(b, h, q_len, k_len))
+    bias = jnp.asarray(bias)
+    nonbatched = jnp.asarray(rng.normal(size=(h, q_len, k_len)))
+    expected = _textbook_attention(q, k, v, bias, nonbatched)
+    for heads_per_step in (1, 2, 4):
+      out = attention_lib.attention_core(q, k, v, bias, nonbatched,
+                                         heads_per_step)
+      assert out.shape == (b, q_len, h, 3) and out.dtype == jnp.float64
+      np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_head_block_keeps_the_logits_within_the_block_bytes(monkeypatch):
+  q = jnp.zeros((4, 32, 8, 2), jnp.float32)
+  k = jnp.zeros((4, 16, 8, 2), jnp.float32)
+  per_head = 4 * 32 * 16 * 4  # B * Q * K * 4 bytes
+  for block, heads in [(8 * per_head, 8), (100 * per_head, 8),
+                       (7 * per_head, 4), (2 * per_head, 2),
+                       (per_head + 1, 1), (per_head // 3, 1)]:
+    monkeypatch.setattr(attention_lib, 'CPU_LOGITS_BLOCK_BYTES', block)
+    assert attention_lib.head_block(q, k) == heads
+  # No rows (an empty extra MSA): one step.
+  assert attention_lib.head_block(q[:0], k[:0]) == 8
+
+
+def test_attention_in_head_blocks_equals_one_block(monkeypatch):
+  """The module, gated, with random weights: one head per step (a block
+  size below one head's logits) against all heads at once."""
+  rng = np.random.default_rng(1)
+  q_data = jnp.asarray(rng.normal(size=(3, 6, 16)), jnp.float32)
+  bias = jnp.asarray(1e9 * (rng.random((3, 1, 1, 6)) > 0.3) - 1e9,
+                     jnp.float32)
+  nonbatched = jnp.asarray(rng.normal(size=(4, 6, 6)), jnp.float32)
+  config = ml_collections.ConfigDict(
+      {'num_head': 4, 'key_dim': 16, 'value_dim': 16, 'gating': True})
+  gc = _global_config(False)
+  gc.zero_init = False
+  fn = hk.transform(lambda q, b, nb: Attention(config, gc, 16)(q, q, b, nb))
+  params = fn.init(jax.random.PRNGKey(0), q_data, bias, nonbatched)
+  whole = fn.apply(params, None, q_data, bias, nonbatched)
+  monkeypatch.setattr(attention_lib, 'CPU_LOGITS_BLOCK_BYTES', 1)
+  blocked = fn.apply(params, None, q_data, bias, nonbatched)
+  assert golden_modules.relative_error(blocked, whole) < _BOUNDS['float32']
+  assert float(np.std(whole)) > 1e-2

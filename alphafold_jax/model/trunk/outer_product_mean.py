@@ -42,42 +42,44 @@ class OuterProductMean(hk.Module):
     def project(left_rows, right):
       # out[i, j] = sum_s,c,e left[s, i, c] right[s, j, e] W[c, e, :]: the
       # summed outer products, projected, one block of rows i at a time.
-      outer = jnp.einsum('isc,sje->ijce', left_rows, right)
+      outer = jnp.einsum('ics,jes->ijce', left_rows, right)
       return jnp.einsum('ijce,cef->ijf', outer, output_w) + output_b
 
     gc = self.global_config
     chunk = inference_chunk(gc, is_training)
-    # Residue sharding: rows i split like the MSA's residues; every device
-    # needs the right side's every column j.
-    left = sharding.shard(jnp.swapaxes(left, 0, 1), 0, gc)
+    # Both sides with the sequences last ([N_res, c, N_seq]), the layout of
+    # a matrix product over them, transposed once here rather than in every
+    # chunk. Residue sharding: rows i split like the MSA's residues; every
+    # device needs the right side's every row j.
+    left = sharding.shard(jnp.transpose(left, (1, 2, 0)), 0, gc)
+    right = jnp.transpose(right, (1, 2, 0))
     if sharding.num_shards(gc) > 1 and chunk:
-      out = _by_gathered_columns(project, left, right, chunk, gc)
+      out = _by_gathered_rows(project, left, right, chunk, gc)
     else:
-      right = sharding.replicate(right, gc)
-      out = chunked_apply(lambda rows: project(rows, right), chunk, [left],
-                          shard_config=gc)
+      out = chunked_apply(project, chunk, [left],
+                          [sharding.replicate(right, gc)], shard_config=gc)
     # Mean over the sequences present at both positions.
     norm = sharding.shard(jnp.einsum('sia,sja->ija', mask, mask), 0, gc)
     return out / (1e-3 + norm)
 
 
-def _by_gathered_columns(project, left, right, chunk, global_config):
-  """project(left rows, right columns) for all rows and columns, with the
-  residues split over the devices: the right side is gathered an eighth of
-  its columns (PAIR_ROW_CHUNKS) at a time, not whole, and each block of
-  columns is written into the result.
+def _by_gathered_rows(project, left, right, chunk, global_config):
+  """project(left rows, right rows) for all pairs of rows, with the residues
+  split over the devices: the right side is gathered an eighth of its rows
+  (PAIR_ROW_CHUNKS) at a time, not whole, and each block is written into the
+  result's columns.
 
-  left [N, N_seq, c] split along N; right [N_seq, N, c] -> [N, N, c_z].
+  left and right [N, c, N_seq], left split along N -> [N, N, c_z].
   """
-  n = right.shape[1]
+  n = right.shape[0]
   size = -(-n // PAIR_ROW_CHUNKS)
-  # A last block that does not fit ends at column n, overlapping the one
-  # before (whose columns it computes alike).
+  # A last block that does not fit ends at row n, overlapping the one
+  # before (whose rows it computes alike).
   starts = sorted({min(b * size, n - size) for b in range(-(-n // size))})
   out = None
   for start in starts:
-    columns = sharding.replicate(right[:, start:start + size], global_config)
-    block = chunked_apply(lambda rows: project(rows, columns), chunk, [left],
+    rows = sharding.replicate(right[start:start + size], global_config)
+    block = chunked_apply(project, chunk, [left], [rows],
                           shard_config=global_config)
     if out is None:
       out = sharding.shard(
