@@ -154,9 +154,9 @@ class TriangleMultiplication(hk.Module):
     channel chunk's product gathers its other operand (_sharded_product).
 
     The product is independent per channel, so it is built an eighth of
-    the channels (PAIR_ROW_CHUNKS) at a time; each
-    channel chunk's gated projections are computed from rows of the input
-    normed anew (the normed input is never held whole), `rows` at a time.
+    the channels (PAIR_ROW_CHUNKS) at a time; each channel chunk's gated
+    projections are computed from rows of the input normed anew (the normed
+    input is never held whole), `rows` at a time.
     """
     n, _, c_z = pair_act.shape
     c_i = self.config.num_intermediate_channel
