@@ -206,10 +206,13 @@ def _attend_online(embed, attention, flat_query, template_batch, template_mask,
                        jax.ShapeDtypeStruct((1, 1, num_channels), dtype))
   _, num_head, key_dim = p['query_w'].shape
   value_dim = p['value_w'].shape[-1]
+  shard = lambda x: sharding.shard(x, 0, global_config)
 
   def update(state, values, query, bias, first):
     """state [r, H, c_v + 2], one template's embedding rows [r, c_t], the
-    query rows [r, 1, c_z] -> the state with this template taken in."""
+    query rows [r, 1, c_z] -> the state with this template taken in. The
+    queries are projected again for every template rather than held
+    ([N * N, H, c_k], half the pair's size)."""
     q = jnp.einsum('ra,ahc->rhc', query[:, 0], p['query_w']) * key_dim**(-0.5)
     k = jnp.einsum('ra,ahc->rhc', values, p['key_w'])
     v = jnp.einsum('ra,ahc->rhc', values, p['value_w'])
@@ -234,7 +237,6 @@ def _attend_online(embed, attention, flat_query, template_batch, template_mask,
                                [bias, t == 0], in_place=True,
                                shard_config=global_config)), None
 
-  shard = lambda x: sharding.shard(x, 0, global_config)
   state = shard(scratch((n, num_head, value_dim + 2), dtype, flat_query))
   state, _ = hk.scan(take_template, state,
                      (template_batch, jnp.arange(template_mask.shape[0])))

@@ -51,7 +51,10 @@ class TriangleAttention(hk.Module):
       # The rows are normed a chunk at a time, within the attention's loop
       # and again for the bias, so the normed pair is never held whole.
       nonbatched_bias = projected_bias(pair_act, norm, weights, chunk, gc)
-      attend = lambda x, b, nb: attn(norm(x), norm(x), b, nb)
+
+      def attend(x, b, nb):
+        x = norm(x)
+        return attn(x, x, b, nb)
     else:
       pair_act = norm(pair_act)
       nonbatched_bias = sharding.replicate(jnp.einsum(
