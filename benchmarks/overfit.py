@@ -97,8 +97,9 @@ def main(args: argparse.Namespace) -> None:
 
   setup_seconds = time.perf_counter() - start
   scores, losses, terms, steps = [], [], [], 0
-  while (time.perf_counter() - start < args.max_seconds and
-         not (args.max_steps and steps >= args.max_steps)):
+  # At least one step, whatever the limits: the report needs its figures.
+  while not steps or (time.perf_counter() - start < args.max_seconds and
+                      not (args.max_steps and steps >= args.max_steps)):
     state, metrics = step_fn(state, sharding.global_batch(next(data), mesh))
     steps += 1
     scores.append(float(metrics['lddt_ca']))

@@ -174,8 +174,9 @@ def main(args: argparse.Namespace) -> dict:
 
   setup_seconds = time.perf_counter() - start
   records, steps = [], 0
-  while (time.perf_counter() - start < args.max_seconds and
-         not (args.max_steps and steps >= args.max_steps)):
+  # At least one step, whatever the limits: the report needs its figures.
+  while not steps or (time.perf_counter() - start < args.max_seconds and
+                      not (args.max_steps and steps >= args.max_steps)):
     state, metrics = step_fn(state, batch)
     steps += 1
     records.append({k: float(metrics[k]) for k in ('loss',) + _LOGGED_TERMS
