@@ -13,7 +13,6 @@ import os
 import time
 from typing import Any, Dict, Mapping, Optional
 
-import numpy as np
 
 from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.inference import outputs
@@ -65,6 +64,13 @@ def predict_structure(fasta_path: str, fasta_name: str, output_dir_base: str,
                      f'{models_to_relax!r}.')
   if models_to_relax != 'none' and amber_relaxer is None:
     raise ValueError('An amber_relaxer is needed to relax models.')
+  if save_embeddings:
+    lacking = [name for name, runner in model_runners.items()
+               if not runner.return_representations]
+    if lacking:
+      raise ValueError(f'save_embeddings needs runners that return the '
+                       f'representations (return_representations=True); '
+                       f'{lacking} do not.')
   output_dir = os.path.join(output_dir_base, fasta_name)
   msa_dir = os.path.join(output_dir, 'msas')
   os.makedirs(msa_dir, exist_ok=True)

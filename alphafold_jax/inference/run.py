@@ -62,6 +62,9 @@ class RunOptions:
   # Residue sharding over a mesh of all local devices (monomer presets;
   # alphafold_jax/model/layers/sharding.py).
   shard_residues: bool = False
+  # The trunk and the [N, N, bins] logits in bfloat16 (monomer presets;
+  # runner.configure).
+  bfloat16: bool = False
   # GiB for the activations; sets the chunk size (inference/memory_budget.py).
   # None: the device's free memory on a GPU/TPU, the configs' own on the CPU.
   memory_budget_gb: Optional[float] = None
@@ -96,8 +99,15 @@ def _model_configs(options: RunOptions
   else:
     configs = models.preset_configs(options.model_preset)
   return {name: runner_lib.configure(
-      config, options.num_recycle, options.recycle_early_stop_tolerance)
+      config, options.num_recycle, options.recycle_early_stop_tolerance,
+      bfloat16=options.bfloat16)
           for name, config in configs.items()}
+
+
+def _refuse_monomer_only_options(options: RunOptions) -> None:
+  for flag in ('shard_residues', 'bfloat16'):
+    if getattr(options, flag):
+      raise inputs.InputError(f'--{flag} is for the monomer presets only.')
 
 
 def check_inputs(options: RunOptions) -> tuple:
@@ -110,6 +120,7 @@ def check_inputs(options: RunOptions) -> tuple:
     InputError: the first bad input found, explained.
   """
   if models.is_multimer_preset(options.model_preset):
+    _refuse_monomer_only_options(options)
     return run_multimer.check_inputs(options)
   if not options.fasta_paths:
     raise inputs.InputError('--fasta_paths names no FASTA file.')
@@ -192,9 +203,7 @@ def run(options: RunOptions) -> Dict[str, Any]:
     {target name: predict_structure's result}.
   """
   if models.is_multimer_preset(options.model_preset):
-    if options.shard_residues:
-      raise inputs.InputError('--shard_residues: residue sharding is for the '
-                              'monomer presets only.')
+    _refuse_monomer_only_options(options)
     return run_multimer.run(options)
   mesh = None
   if options.shard_residues:
@@ -209,9 +218,9 @@ def run(options: RunOptions) -> Dict[str, Any]:
       params = models.load_checkpoint_params(options.checkpoint, config)
     else:
       params = models.load_released_params(options.data_dir, name, config)
-    runners[name] = runner_lib.ModelRunner(config, params,
-                                           use_buckets=options.use_buckets,
-                                           mesh=mesh)
+    runners[name] = runner_lib.ModelRunner(
+        config, params, use_buckets=options.use_buckets, mesh=mesh,
+        return_representations=options.save_embeddings)
     logging.info('Loaded %s: %s', name, runner_lib.config_summary(config))
   # The runners keep what they need (runner.held_params); the last model's
   # loaded arrays need not stay alive through the predictions.

@@ -194,7 +194,8 @@ def run(options) -> Dict[str, Any]:
     else:
       params = models.load_released_params(options.data_dir, name, config)
     runners[name] = runner_multimer.MultimerModelRunner(
-        config, params, use_buckets=options.use_buckets)
+        config, params, use_buckets=options.use_buckets,
+        return_representations=options.save_embeddings)
     logging.info('Loaded %s (up to %d recycles, early stop at %.2f Å)', name,
                  config.model.num_recycle,
                  config.model.recycle_early_stop_tolerance)

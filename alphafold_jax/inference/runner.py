@@ -10,6 +10,7 @@ models of a preset reuse compiled programs wherever their shapes agree.
 from __future__ import annotations
 
 import copy
+import ctypes
 import json
 from typing import Any, Callable, Dict, Mapping, Optional
 
@@ -29,14 +30,17 @@ from alphafold_jax.model.layers import sharding
 # training-time intermediates.
 STRUCTURE_OUTPUTS = ('final_atom_positions', 'final_atom_mask')
 
-# {network config JSON: jitted apply}, shared by every runner.
-_APPLY_CACHE: Dict[str, Callable] = {}
+# {network config JSON and whether representations are returned: jitted
+# apply}, shared by every runner.
+_APPLY_CACHE: Dict[Any, Callable] = {}
+# {(jitted apply, argument signature): compiled program}, likewise.
+_COMPILED_CACHE: Dict[Any, Any] = {}
 
 
 def configure(config: ml_collections.ConfigDict,
               num_recycle: Optional[int] = None,
-              recycle_early_stop_tolerance: Optional[float] = None
-              ) -> ml_collections.ConfigDict:
+              recycle_early_stop_tolerance: Optional[float] = None,
+              bfloat16: bool = False) -> ml_collections.ConfigDict:
   """A copy of a full (data + model) config with inference overrides.
 
   Args:
@@ -45,6 +49,10 @@ def configure(config: ml_collections.ConfigDict,
       config's own when None.
     recycle_early_stop_tolerance: mean Cα movement (Å) between recycling
       iterations below which recycling stops; 0 runs every iteration.
+    bfloat16: the trunk in bfloat16 (`global_config.bfloat16`) and the
+      [N, N, bins] logits returned in bfloat16
+      (`global_config.bfloat16_output`); the structure module, the other
+      heads and the confidence metrics stay float32.
   """
   config = copy.deepcopy(config)
   if num_recycle is not None:
@@ -62,20 +70,63 @@ def configure(config: ml_collections.ConfigDict,
   with config.model.global_config.unlocked():
     # Inference: no dropout anywhere.
     config.model.global_config.deterministic = True
+    if bfloat16:
+      config.model.global_config.bfloat16 = True
+      config.model.global_config.bfloat16_output = True
   return config
 
 
-def _jitted_apply(model_config: ml_collections.ConfigDict) -> Callable:
-  key = model_config.to_json(sort_keys=True)
+def _jitted_apply(model_config: ml_collections.ConfigDict,
+                  return_representations: bool) -> Callable:
+  key = (model_config.to_json(sort_keys=True), return_representations)
   if key not in _APPLY_CACHE:
     def forward(batch):
       # As the released inference: the ensemble members of each recycling
       # iteration (8 in CASP14 mode, else 1) are averaged.
       return AlphaFold(model_config)(
           batch, is_training=False, compute_loss=False,
-          ensemble_representations=True, return_representations=True)
+          ensemble_representations=True,
+          return_representations=return_representations)
     _APPLY_CACHE[key] = jax.jit(hk.transform(forward).apply)
   return _APPLY_CACHE[key]
+
+
+def release_freed_host_memory() -> bool:
+  """Hands the heap memory this process has freed back to the OS.
+
+  Compiling the network, XLA allocates and frees much host memory, and
+  glibc's allocator keeps the freed pages: after compiling the full
+  monomer network at N=128 on the CPU, about 0.5 GB stays resident
+  through the run beside the run's own buffers. `malloc_trim(0)` returns
+  them. Returns False (doing nothing) where the C library has no
+  malloc_trim (not glibc).
+  """
+  trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)
+  if trim is None:
+    return False
+  trim(0)
+  return True
+
+
+def _signature(args) -> tuple:
+  leaves, treedef = jax.tree_util.tree_flatten(args)
+  return treedef, tuple((np.shape(x), getattr(x, 'dtype', type(x)),
+                         getattr(x, 'sharding', None)) for x in leaves)
+
+
+def run_compiled(jitted: Callable, *args):
+  """`jitted(*args)`, through a program compiled once per argument
+  signature (shapes, dtypes, shardings) and shared by every caller.
+
+  Compiled ahead of the call rather than by the call, so that the memory
+  the compiler freed is released (`release_freed_host_memory`) before the
+  run allocates its own.
+  """
+  key = (jitted, _signature(args))
+  if key not in _COMPILED_CACHE:
+    _COMPILED_CACHE[key] = jitted.lower(*args).compile()
+    release_freed_host_memory()
+  return _COMPILED_CACHE[key](*args)
 
 
 def confidence_metrics(outputs: Mapping[str, Any]) -> Dict[str, Any]:
@@ -92,10 +143,12 @@ def confidence_metrics(outputs: Mapping[str, Any]) -> Dict[str, Any]:
   metrics = {'plddt': plddt, 'ranking_confidence': float(np.mean(plddt))}
   if 'predicted_aligned_error' in outputs:
     pae = outputs['predicted_aligned_error']
+    # In float32 also when the logits came in bfloat16 (bfloat16_output).
+    logits = np.asarray(pae['logits'], np.float32)
     metrics.update({k: np.asarray(v) for k, v in (
         confidence.compute_predicted_aligned_error(
-            pae['logits'], pae['breaks']).items())})
-    ptm = float(confidence.predicted_tm_score(pae['logits'], pae['breaks']))
+            logits, pae['breaks']).items())})
+    ptm = float(confidence.predicted_tm_score(logits, pae['breaks']))
     metrics['ptm'] = np.asarray(ptm)
   return metrics
 
@@ -123,6 +176,9 @@ class ModelRunner:
     config: the full config (see `configure`).
     params: Haiku parameters (as `held_params` keeps them).
     use_buckets: pad residues to `padding.RESIDUE_BUCKETS` sizes.
+    return_representations: return the trunk's representations
+      (`representations/*`; the pair representation is [N, N, c_z] float32,
+      19 GB at N=6,144, so only when asked for).
     mesh: with a mesh (`sharding.residue_mesh()`), the network runs with
       residue sharding over it (`global_config.shard_residues`), and the
       residues are padded to a multiple of its size, which XLA splits
@@ -132,7 +188,8 @@ class ModelRunner:
   def __init__(self, config: ml_collections.ConfigDict,
                params: Mapping[str, Mapping[str, np.ndarray]],
                use_buckets: bool = True,
-               mesh: Optional[jax.sharding.Mesh] = None):
+               mesh: Optional[jax.sharding.Mesh] = None,
+               return_representations: bool = False):
     if mesh is not None:
       config = copy.deepcopy(config)
       with config.model.global_config.unlocked():
@@ -141,7 +198,8 @@ class ModelRunner:
     self.params = held_params(params, mesh)
     self.use_buckets = use_buckets
     self.mesh = mesh
-    self._apply = _jitted_apply(config.model)
+    self.return_representations = return_representations
+    self._apply = _jitted_apply(config.model, return_representations)
 
   def process_features(self, raw_features: Mapping[str, np.ndarray],
                        random_seed: int) -> Dict[str, np.ndarray]:
@@ -166,23 +224,23 @@ class ModelRunner:
     Returns:
       Numpy outputs for the real residues only: the heads' logits,
       structure_module/{final_atom_positions, final_atom_mask},
-      representations/*, num_recycles, and the confidence metrics of
+      num_recycles, representations/* (when the runner returns them), and
+      the confidence metrics of
       `confidence_metrics`.
     """
     num_res = int(batch['aatype'].shape[-1])
     padded_num_res = self.padded_size(num_res)
     padded = padding.pad_batch(batch, self.config.data.eval.feat,
                                padded_num_res)
+    key = jax.random.PRNGKey(random_seed)
     if self.mesh is None:
-      outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
-                            padded)
+      outputs = run_compiled(self._apply, self.params, key, padded)
     else:
       # The features split along residues, as the model splits the MSA.
       padded = jax.device_put(padded, sharding.feature_shardings(
           padded, self.config.data.eval.feat, self.mesh))
       with jax.set_mesh(self.mesh):
-        outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
-                              padded)
+        outputs = run_compiled(self._apply, self.params, key, padded)
     outputs = jax.tree_util.tree_map(np.asarray, outputs)
     outputs = dict(outputs)
     outputs['structure_module'] = {

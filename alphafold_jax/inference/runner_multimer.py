@@ -32,7 +32,7 @@ PTM_WEIGHT = 0.2
 _INT_FEATURES = ('aatype', 'residue_index', 'asym_id', 'entity_id', 'sym_id',
                  'msa', 'template_aatype')
 
-_APPLY_CACHE: Dict[str, Callable] = {}
+_APPLY_CACHE: Dict[Any, Callable] = {}
 
 
 def configure(config: ml_collections.ConfigDict,
@@ -64,12 +64,14 @@ def configure(config: ml_collections.ConfigDict,
   return config
 
 
-def _jitted_apply(model_config: ml_collections.ConfigDict) -> Callable:
-  key = model_config.to_json(sort_keys=True)
+def _jitted_apply(model_config: ml_collections.ConfigDict,
+                  return_representations: bool) -> Callable:
+  key = (model_config.to_json(sort_keys=True), return_representations)
   if key not in _APPLY_CACHE:
     def forward(batch):
-      return AlphaFoldMultimer(model_config)(batch, is_training=False,
-                                             return_representations=True)
+      return AlphaFoldMultimer(model_config)(
+          batch, is_training=False,
+          return_representations=return_representations)
     _APPLY_CACHE[key] = jax.jit(hk.transform(forward).apply)
   return _APPLY_CACHE[key]
 
@@ -110,15 +112,19 @@ class MultimerModelRunner:
     config: the config (see `configure`).
     params: Haiku parameters (a released params_model_*_multimer_v3.npz).
     use_buckets: pad residues to `padding.RESIDUE_BUCKETS` sizes.
+    return_representations: return the trunk's representations
+      (`representations/*`), as `runner.ModelRunner`.
   """
 
   def __init__(self, config: ml_collections.ConfigDict,
                params: Mapping[str, Mapping[str, np.ndarray]],
-               use_buckets: bool = True):
+               use_buckets: bool = True,
+               return_representations: bool = False):
     self.config = config
     self.params = params
     self.use_buckets = use_buckets
-    self._apply = _jitted_apply(config.model)
+    self.return_representations = return_representations
+    self._apply = _jitted_apply(config.model, return_representations)
 
   def process_features(self, raw_features: Mapping[str, np.ndarray],
                        random_seed: int) -> Dict[str, np.ndarray]:
@@ -144,13 +150,14 @@ class MultimerModelRunner:
     Returns:
       Numpy outputs for the real residues: the heads' logits,
       structure_module/{final_atom_positions, final_atom_mask},
-      representations/*, num_recycles, and `confidence_metrics`.
+      num_recycles, representations/* (when the runner returns them),
+      and `confidence_metrics`.
     """
     num_res = int(batch['aatype'].shape[0])
     padded_num_res = self.padded_size(num_res)
     padded = padding.pad_multimer_batch(batch, padded_num_res)
-    outputs = self._apply(self.params, jax.random.PRNGKey(random_seed),
-                          padded)
+    outputs = runner_lib.run_compiled(
+        self._apply, self.params, jax.random.PRNGKey(random_seed), padded)
     outputs = dict(jax.tree_util.tree_map(np.asarray, outputs))
     outputs['structure_module'] = {
         k: outputs['structure_module'][k]

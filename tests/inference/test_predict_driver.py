@@ -34,8 +34,9 @@ class _Pipeline:
 class _Runner:
   """Predicts the experimental structure with a fixed mean pLDDT."""
 
-  def __init__(self, prot, plddt):
+  def __init__(self, prot, plddt, return_representations=True):
     self.prot, self.plddt = prot, plddt
+    self.return_representations = return_representations
     self.num_predictions = 0
 
   def process_features(self, raw, random_seed):
@@ -117,6 +118,17 @@ def test_relaxing_needs_a_relaxer(tmp_path, experimental):
     predict.predict_structure('x.fasta', 'x', str(tmp_path), _Pipeline(),
                               _runners(experimental, [60.]), None,
                               models_to_relax='best')
+
+
+def test_embeddings_need_runners_that_return_them(tmp_path, experimental):
+  runners = {'model_1': _Runner(experimental, 60.),
+             'model_2': _Runner(experimental, 80.,
+                                return_representations=False)}
+  with pytest.raises(ValueError, match=r"\['model_2'\] do not"):
+    predict.predict_structure('x.fasta', 'x', str(tmp_path), _Pipeline(),
+                              runners, None, models_to_relax='none',
+                              save_embeddings=True)
+  assert not (tmp_path / 'x').exists()
 
 
 @pytest.mark.parametrize('benchmark', [False, True])

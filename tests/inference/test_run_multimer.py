@@ -90,6 +90,14 @@ def test_a_monomer_checkpoint_config_is_refused(tmp_path, database_flags):
                               checkpoint_config=tiny_model.tiny_config()))
 
 
+@pytest.mark.parametrize('flag', ['shard_residues', 'bfloat16'])
+def test_monomer_only_options_are_refused(tmp_path, database_flags, flag):
+  with pytest.raises(inputs.InputError,
+                     match=f'--{flag} is for the monomer presets only'):
+    run.check_inputs(_options(tmp_path, _complex(), database_flags,
+                              **{flag: True}))
+
+
 @pytest.mark.parametrize('name, text, message', [
     ('uniref90_hits.sto', '# STOCKHOLM 1.0\nq MKV\nbroken', 'A/uniref90_hits'),
     ('uniprot_hits.sto', '# STOCKHOLM 1.0\nq MKV\n//\n',
