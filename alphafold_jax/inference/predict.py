@@ -13,7 +13,6 @@ import os
 import time
 from typing import Any, Dict, Mapping, Optional
 
-
 from alphafold_jax.common import protein as protein_lib
 from alphafold_jax.inference import outputs
 from alphafold_jax.inference import plots
