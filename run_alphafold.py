@@ -133,9 +133,9 @@ _SHARD_RESIDUES = flags.DEFINE_boolean(
     'lengths one device cannot hold; the residues are padded to a multiple '
     'of the device count.')
 _BFLOAT16 = flags.DEFINE_boolean(
-    'bfloat16', False, 'Run the trunk in bfloat16 and return the distogram '
-    'and PAE logits in bfloat16 (monomer presets): about 0.9 of the float32 '
-    'memory, and half the [N, N, bins] outputs; for the longest sequences.')
+    'bfloat16', False, 'Run the trunk (embeddings, Evoformer) in bfloat16, '
+    'as the reference does by default; the structure module and heads stay '
+    'float32 (monomer presets). For the longest sequences.')
 _SAVE_EMBEDDINGS = flags.DEFINE_boolean(
     'save_embeddings', False, 'Write embeddings_<model>.npz: the single and '
     'pair representations of the real residues.')

@@ -46,10 +46,7 @@ def plan_one(num_res: int, args) -> dict:
   cfg.model.num_recycle = args.num_recycle
   cfg.data.common.num_recycle = args.num_recycle
   cfg.data.common.max_extra_msa = args.max_extra_msa
-  # As run_alphafold.py --bfloat16 (runner.configure): the trunk and the
-  # [N, N, bins] logits in bfloat16.
   cfg.model.global_config.bfloat16 = args.bf16
-  cfg.model.global_config.bfloat16_output = args.bf16
   if args.subbatch_size is not None:
     # 0: no chunking (None in the config).
     cfg.model.global_config.subbatch_size = args.subbatch_size or None
@@ -101,7 +98,7 @@ def main():
   parser.add_argument('--max_extra_msa', type=int, default=1024)
   parser.add_argument('--num_recycle', type=int, default=3)
   parser.add_argument('--bf16', action='store_true',
-                      help='bfloat16 trunk and pair logits, as '
+                      help='bfloat16 trunk (global_config.bfloat16), as '
                       'run_alphafold.py --bfloat16')
   parser.add_argument('--save_batch_spec', default='',
                       help='folder for batch_<num_res>.json feature specs')

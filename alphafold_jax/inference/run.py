@@ -62,8 +62,7 @@ class RunOptions:
   # Residue sharding over a mesh of all local devices (monomer presets;
   # alphafold_jax/model/layers/sharding.py).
   shard_residues: bool = False
-  # The trunk and the [N, N, bins] logits in bfloat16 (monomer presets;
-  # runner.configure).
+  # The trunk in bfloat16 (monomer presets; runner.configure).
   bfloat16: bool = False
   # GiB for the activations; sets the chunk size (inference/memory_budget.py).
   # None: the device's free memory on a GPU/TPU, the configs' own on the CPU.

@@ -49,10 +49,8 @@ def configure(config: ml_collections.ConfigDict,
       config's own when None.
     recycle_early_stop_tolerance: mean Cα movement (Å) between recycling
       iterations below which recycling stops; 0 runs every iteration.
-    bfloat16: the trunk in bfloat16 (`global_config.bfloat16`) and the
-      [N, N, bins] logits returned in bfloat16
-      (`global_config.bfloat16_output`); the structure module, the other
-      heads and the confidence metrics stay float32.
+    bfloat16: the trunk in bfloat16 (`global_config.bfloat16`); the
+      structure module and the heads stay float32.
   """
   config = copy.deepcopy(config)
   if num_recycle is not None:
@@ -72,7 +70,6 @@ def configure(config: ml_collections.ConfigDict,
     config.model.global_config.deterministic = True
     if bfloat16:
       config.model.global_config.bfloat16 = True
-      config.model.global_config.bfloat16_output = True
   return config
 
 
@@ -143,12 +140,10 @@ def confidence_metrics(outputs: Mapping[str, Any]) -> Dict[str, Any]:
   metrics = {'plddt': plddt, 'ranking_confidence': float(np.mean(plddt))}
   if 'predicted_aligned_error' in outputs:
     pae = outputs['predicted_aligned_error']
-    # In float32 also when the logits came in bfloat16 (bfloat16_output).
-    logits = np.asarray(pae['logits'], np.float32)
     metrics.update({k: np.asarray(v) for k, v in (
         confidence.compute_predicted_aligned_error(
-            logits, pae['breaks']).items())})
-    ptm = float(confidence.predicted_tm_score(logits, pae['breaks']))
+            pae['logits'], pae['breaks']).items())})
+    ptm = float(confidence.predicted_tm_score(pae['logits'], pae['breaks']))
     metrics['ptm'] = np.asarray(ptm)
   return metrics
 

@@ -22,9 +22,6 @@ _AFTER_STRUCTURE = ('predicted_lddt', 'predicted_aligned_error')
 # A bfloat16 trunk's representations kept in bfloat16 (see
 # AlphaFoldIteration); the others go to float32 for the structure module.
 _KEPT_IN_BFLOAT16 = ('pair', 'msa', 'msa_first_row')
-# Heads whose logits are [N, N, bins] (19 GB in float32 for these two at
-# N=6,144): returned in bfloat16 with `global_config.bfloat16_output`.
-_PAIR_LOGIT_HEADS = ('distogram', 'predicted_aligned_error')
 
 
 def _head_losses(name, ret, batch, head_config):
@@ -102,10 +99,6 @@ class AlphaFoldIteration(hk.Module):
       if 'representations' in out:
         out = dict(out)
         representations.update(out.pop('representations'))
-      if (name in _PAIR_LOGIT_HEADS and gc.get('bfloat16_output', False)
-          and not compute_loss):
-        # Inference outputs only: the losses read float32 logits.
-        out = {**out, 'logits': out['logits'].astype(jnp.bfloat16)}
       ret[name] = out
       if compute_loss:
         loss_out = _head_losses(name, ret, batch, head_config)

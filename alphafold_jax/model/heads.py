@@ -7,9 +7,40 @@ import jax
 import jax.numpy as jnp
 
 from alphafold_jax.common import residue_constants
+from alphafold_jax.model.layers import chunking
 from alphafold_jax.model.layers.linear import float32_if_bfloat16
 from alphafold_jax.model.layers.linear import LayerNorm
 from alphafold_jax.model.layers.linear import Linear
+
+
+def _pair_logits(linear, pair, symmetric, global_config, is_training):
+  """linear(pair) [N, N, bins], plus its transpose over the residue axes
+  when `symmetric`.
+
+  The pair is read as the trunk left it (bfloat16 for a bfloat16 trunk) and
+  cast to float32 where it is read. At inference with chunking (and
+  without residue sharding) a block of rows at a time, each block's logits
+  written into the result: no float32 copy of the pair, and no half logits
+  and transposed copy beside the logits.
+  """
+
+  def rows(block, index, pair):
+    """Logits of a block of rows, pair[index] ([R, N, c])."""
+    x = linear(float32_if_bfloat16(block))
+    if symmetric:
+      if block.shape[0] == pair.shape[0]:  # every row: x's own transpose
+        x = x + jnp.swapaxes(x, 0, 1)
+      else:  # the same residues' columns, pair[:, index]
+        columns = jax.lax.dynamic_slice_in_dim(pair, index[0], len(index), 1)
+        x = x + jnp.swapaxes(linear(float32_if_bfloat16(columns)), 0, 1)
+    return x
+
+  chunk = chunking.inference_chunk(global_config, is_training)
+  if global_config.get('shard_residues', False):
+    chunk = None
+  chunk = chunking.pair_row_chunk(chunk, pair.shape[0])
+  return chunking.chunked_apply(rows, chunk, [pair, jnp.arange(pair.shape[0])],
+                                [pair])
 
 
 class DistogramHead(hk.Module):
@@ -22,11 +53,12 @@ class DistogramHead(hk.Module):
     self.global_config = global_config
 
   def __call__(self, representations, batch, is_training):
-    half = Linear(self.config.num_bins, 'zeros', name='half_logits')(
-        float32_if_bfloat16(representations['pair']))
-    logits = half + jnp.swapaxes(half, -2, -3)
+    half_logits = Linear(self.config.num_bins, 'zeros', name='half_logits')
+    logits = _pair_logits(half_logits, representations['pair'], True,
+                          self.global_config, is_training)
     edges = jnp.linspace(self.config.first_break, self.config.last_break,
-                         self.config.num_bins - 1, dtype=logits.dtype)
+                         self.config.num_bins - 1,
+                         dtype=float32_if_bfloat16(logits).dtype)
     return {'logits': logits, 'bin_edges': edges}
 
 
@@ -85,8 +117,9 @@ class PredictedAlignedErrorHead(hk.Module):
     self.global_config = global_config
 
   def __call__(self, representations, batch, is_training):
-    logits = Linear(self.config.num_bins, 'zeros', name='logits')(
-        float32_if_bfloat16(representations['pair']))
+    logits = _pair_logits(Linear(self.config.num_bins, 'zeros', name='logits'),
+                          representations['pair'], False, self.global_config,
+                          is_training)
     breaks = jnp.linspace(0., self.config.max_error_bin, self.config.num_bins - 1,
-                          dtype=logits.dtype)
+                          dtype=float32_if_bfloat16(logits).dtype)
     return {'logits': logits, 'breaks': breaks}

@@ -4,7 +4,6 @@ import math
 
 import haiku as hk
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -349,30 +348,6 @@ def test_bfloat16_trunk_keeps_geometry_in_float32():
   centres = np.concatenate([edges[:1], (edges[1:] + edges[:-1]) / 2, edges[-1:]])
   expected = lambda o: np.sum(jax.nn.softmax(o['distogram/logits']) * centres, -1)
   assert np.mean(np.abs(expected(out16) - expected(out32))) < 0.25
-
-
-def test_bfloat16_output_rounds_the_pair_logits_only():
-  """global_config.bfloat16_output: the distogram and PAE logits come back
-  in bfloat16, rounded from the float32 logits; every other output is that
-  of the same run without it."""
-  cfg = golden_modules.small_config()
-  cfg.model.global_config.bfloat16 = True
-  batch = golden_model.load_batch(np.float32)
-  plain = _apply(batch, cfg, np.float32)
-  cfg.model.global_config.bfloat16_output = True
-  rounded = _apply(batch, cfg, np.float32)
-  assert plain.keys() == rounded.keys()
-  pair_logits = ('distogram/logits', 'predicted_aligned_error/logits')
-  assert set(pair_logits) <= set(plain)
-  for key in plain:
-    if key in pair_logits:
-      assert plain[key].dtype == np.float32
-      assert rounded[key].dtype == jnp.bfloat16
-      np.testing.assert_array_equal(
-          rounded[key], plain[key].astype(jnp.bfloat16), err_msg=key)
-    else:
-      assert rounded[key].dtype == plain[key].dtype, key
-      np.testing.assert_array_equal(rounded[key], plain[key], err_msg=key)
 
 
 def test_recycling_stops_early_when_positions_settle():

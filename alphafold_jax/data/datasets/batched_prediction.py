@@ -103,6 +103,7 @@ class BatchedPredictor:
     seeds = list(seeds) + list(seeds[-1:]) * fill
     stacked = {k: np.stack([b[k] for b in batches]) for k in batches[0]}
     keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds])
-    outputs = jax.device_get(self._apply(self.params, keys, stacked))
+    outputs = jax.device_get(
+        runner.run_compiled(self._apply, self.params, keys, stacked))
     return [{k: np.asarray(v[i, :n], np.float32) for k, v in outputs.items()}
             for i, n in enumerate(lengths)]
