@@ -220,8 +220,7 @@ class ModelRunner:
       Numpy outputs for the real residues only: the heads' logits,
       structure_module/{final_atom_positions, final_atom_mask},
       num_recycles, representations/* (when the runner returns them), and
-      the confidence metrics of
-      `confidence_metrics`.
+      the confidence metrics of `confidence_metrics`.
     """
     num_res = int(batch['aatype'].shape[-1])
     padded_num_res = self.padded_size(num_res)
