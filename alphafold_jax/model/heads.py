@@ -57,8 +57,7 @@ class DistogramHead(hk.Module):
     logits = _pair_logits(half_logits, representations['pair'], True,
                           self.global_config, is_training)
     edges = jnp.linspace(self.config.first_break, self.config.last_break,
-                         self.config.num_bins - 1,
-                         dtype=float32_if_bfloat16(logits).dtype)
+                         self.config.num_bins - 1, dtype=logits.dtype)
     return {'logits': logits, 'bin_edges': edges}
 
 
@@ -121,5 +120,5 @@ class PredictedAlignedErrorHead(hk.Module):
                           representations['pair'], False, self.global_config,
                           is_training)
     breaks = jnp.linspace(0., self.config.max_error_bin, self.config.num_bins - 1,
-                          dtype=float32_if_bfloat16(logits).dtype)
+                          dtype=logits.dtype)
     return {'logits': logits, 'breaks': breaks}

@@ -111,18 +111,16 @@ def main():
   # runner's, changes only the padded residues' outputs).
   predicted = runner.predict(last_batch, random_seed=0)
   real = int(last_batch['seq_mask'][0].sum())
-  real_part = {'positions': lambda x: x[:real], 'distogram': lambda x: x[
-      :real, :real]}
   report['runner'] = {
       'padded_size_98': runner.padded_size(98),
       'shard_residues': runner.config.model.global_config.shard_residues,
       'relative_difference': {
           key: golden_modules.relative_error(
-              real_part[key](predicted[head][name]),
-              real_part[key](last_one[f'{head}/{name}']))
-          for key, head, name in [
-              ('positions', 'structure_module', 'final_atom_positions'),
-              ('distogram', 'distogram', 'logits')]}}
+              predicted[head][name][(slice(real),) * residue_axes],
+              last_one[f'{head}/{name}'][(slice(real),) * residue_axes])
+          for key, head, name, residue_axes in [
+              ('positions', 'structure_module', 'final_atom_positions', 1),
+              ('distogram', 'distogram', 'logits', 2)]}}
   print(json.dumps(report))
 
 
